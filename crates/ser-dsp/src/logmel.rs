@@ -1,0 +1,252 @@
+//! [`LogMel`]: the research pipeline's feature extractor in one call.
+//!
+//! ```text
+//! y / max|y|  →  trim (top_db 20)  →  resample to 16 kHz  →  pad or crop to 3 s
+//!   →  128-band mel power spectrogram (n_fft 2048, hop 512, fmax 8000)
+//!   →  dB (ref = max, top_db 80)  →  Array2 (128, 94)
+//! ```
+//!
+//! Each step is the public function of its module ([`peak_normalize`](crate::peak_normalize),
+//! [`trim`](crate::trim()), [`Resampler`](crate::Resampler),
+//! [`pad_or_truncate`](crate::pad_or_truncate), [`MelSpectrogram`](crate::MelSpectrogram),
+//! [`power_to_db`](crate::power_to_db())); `LogMel` plans them once and runs them with as
+//! few copies as possible.
+
+use ndarray::Array2;
+
+use crate::audio::Audio;
+use crate::db::{DbConfig, Ref, power_to_db_array_in_place};
+use crate::error::{Error, Result, check_finite, check_non_empty};
+use crate::mel::{MelNorm, MelScale, MelSpectrogram, MelSpectrogramConfig};
+use crate::normalize::peak_normalize;
+use crate::pad::{Crop, pad_or_truncate};
+use crate::resample::Resampler;
+use crate::stft::PadMode;
+use crate::trim::{TrimConfig, trim};
+use crate::window::Window;
+use crate::FeatureExtractor;
+
+/// What [`LogMel`] does with an input that is all zeros (after normalisation there is nothing
+/// to hear).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum SilencePolicy {
+    /// Return [`Error::Silent`]: a silent file in a corpus is almost always a broken one.
+    #[default]
+    Reject,
+    /// Compute the features as librosa would (a constant 0 dB map with `ref = max`).
+    Keep,
+}
+
+/// Parameters of [`LogMel`]; the defaults are the research pipeline's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
+pub struct LogMelConfig {
+    /// Target sample rate in Hz (16000); inputs at other rates are resampled.
+    pub sample_rate: u32,
+    /// FFT length (2048).
+    pub n_fft: usize,
+    /// Hop length in samples (512).
+    pub hop_length: usize,
+    /// Number of mel bands (128).
+    pub n_mels: usize,
+    /// Lowest mel frequency in Hz (0).
+    pub fmin: f32,
+    /// Highest mel frequency in Hz (8000; `None`: Nyquist).
+    pub fmax: Option<f32>,
+    /// Exponent of the magnitude (2: power).
+    pub power: f32,
+    /// Dynamic range kept below the peak in dB (80; `None` keeps all).
+    pub top_db: Option<f32>,
+    /// Silence-trim threshold in dB (20; `None` disables trimming).
+    pub trim_db: Option<f32>,
+    /// Fixed duration in seconds (3; `None` keeps the full length).
+    pub duration_secs: Option<f32>,
+    /// Which part of a too-long input is kept (the start, as the research).
+    pub crop: Crop,
+    /// Divide by the peak first (true).
+    pub normalize: bool,
+    /// What to do with an all-zero input.
+    pub silence: SilencePolicy,
+}
+
+impl Default for LogMelConfig {
+    fn default() -> Self {
+        Self {
+            sample_rate: 16_000,
+            n_fft: 2048,
+            hop_length: 512,
+            n_mels: 128,
+            fmin: 0.0,
+            fmax: Some(8000.0),
+            power: 2.0,
+            top_db: Some(80.0),
+            trim_db: Some(20.0),
+            duration_secs: Some(3.0),
+            crop: Crop::Start,
+            normalize: true,
+            silence: SilencePolicy::Reject,
+        }
+    }
+}
+
+impl LogMelConfig {
+    /// The fixed output length in samples, if a duration is set.
+    pub fn n_samples(&self) -> Option<usize> {
+        self.duration_secs.map(|d| (f64::from(d) * f64::from(self.sample_rate)).round() as usize)
+    }
+
+    /// The mel spectrogram part.
+    pub fn mel(&self) -> MelSpectrogramConfig {
+        MelSpectrogramConfig {
+            sample_rate: self.sample_rate,
+            n_fft: self.n_fft,
+            hop_length: Some(self.hop_length),
+            win_length: None,
+            window: Window::Hann,
+            center: true,
+            pad_mode: PadMode::Constant,
+            power: self.power,
+            n_mels: self.n_mels,
+            fmin: self.fmin,
+            fmax: self.fmax,
+            scale: MelScale::Slaney,
+            norm: MelNorm::Slaney,
+        }
+    }
+
+    /// The dB part.
+    pub fn db(&self) -> DbConfig {
+        DbConfig { reference: Ref::Max, amin: 1e-10, top_db: self.top_db }
+    }
+}
+
+/// The research log-mel extractor, planned once and shared across threads.
+///
+/// ```
+/// use ser_dsp::{Audio, LogMel, LogMelConfig};
+/// let logmel = LogMel::new(LogMelConfig::default())?;
+/// let y: Vec<f32> = (0..44_100).map(|n| (n as f32 * 0.06).sin() * 0.3).collect();
+/// let features = logmel.extract(&Audio::new(y, 44_100)?)?;
+/// assert_eq!(features.dim(), (128, 94)); // (n_mels, n_frames)
+/// # Ok::<(), ser_dsp::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct LogMel {
+    config: LogMelConfig,
+    mel: MelSpectrogram,
+}
+
+impl LogMel {
+    /// Plans the pipeline.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for any bad field (zero rate, bad mel or dB settings, negative
+    /// or non-finite durations and thresholds).
+    pub fn new(config: LogMelConfig) -> Result<Self> {
+        if config.sample_rate == 0 {
+            return Err(Error::ZeroSampleRate);
+        }
+        if let Some(d) = config.duration_secs {
+            if !(d.is_finite() && d > 0.0) {
+                return Err(Error::InvalidConfig {
+                    field: "duration_secs",
+                    value: d.to_string(),
+                    reason: "must be finite and > 0 (None keeps the full length)",
+                });
+            }
+        }
+        if let Some(t) = config.trim_db {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(Error::InvalidConfig {
+                    field: "trim_db",
+                    value: t.to_string(),
+                    reason: "must be finite and > 0 (None disables trimming)",
+                });
+            }
+        }
+        config.db().validate()?;
+        Ok(Self { config, mel: MelSpectrogram::new(config.mel())? })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &LogMelConfig {
+        &self.config
+    }
+
+    /// The number of frames of the output for a fixed duration (94 for the defaults), or
+    /// `None` when the duration is not fixed.
+    pub fn n_frames(&self) -> Option<usize> {
+        self.config.n_samples().map(|n| self.mel.n_frames(n))
+    }
+
+    /// Runs the waveform part (normalise, trim, resample, pad/crop) and returns the samples
+    /// at the target rate that the spectrogram is computed from.
+    ///
+    /// # Errors
+    /// As [`LogMel::extract_samples`].
+    pub fn prepare(&self, y: &[f32], sample_rate: u32) -> Result<Vec<f32>> {
+        if sample_rate == 0 {
+            return Err(Error::ZeroSampleRate);
+        }
+        check_non_empty("log-mel", y)?;
+        check_finite("log-mel", y)?;
+        let cfg = &self.config;
+        let mut y = y.to_vec();
+        if cfg.silence == SilencePolicy::Reject && y.iter().all(|v| *v == 0.0) {
+            return Err(Error::Silent { what: "log-mel", n_samples: y.len() });
+        }
+        if cfg.normalize {
+            peak_normalize(&mut y)?;
+        }
+        let kept = match cfg.trim_db {
+            Some(top_db) => trim(&y, &TrimConfig::with_top_db(top_db))?,
+            None => 0..y.len(),
+        };
+        let mut y = if sample_rate == cfg.sample_rate {
+            y.truncate(kept.end);
+            y.drain(..kept.start);
+            y
+        } else {
+            Resampler::new(sample_rate, cfg.sample_rate)?.process(&y[kept])?
+        };
+        if let Some(n) = cfg.n_samples() {
+            if y.len() != n {
+                y = pad_or_truncate(&y, n, cfg.crop);
+            }
+        }
+        Ok(y)
+    }
+
+    /// The log-mel of `y` sampled at `sample_rate` Hz, shape `(n_mels, n_frames)`.
+    ///
+    /// # Errors
+    /// [`Error::Empty`], [`Error::NonFinite`], [`Error::Silent`] (unless
+    /// [`SilencePolicy::Keep`]), [`Error::TooShort`] when no frame fits, or a resampling error.
+    pub fn extract_samples(&self, y: &[f32], sample_rate: u32) -> Result<Array2<f32>> {
+        let y = self.prepare(y, sample_rate)?;
+        let mut mel = self.mel.compute(&y)?;
+        power_to_db_array_in_place(&mut mel, &self.config.db())?;
+        Ok(mel)
+    }
+}
+
+impl LogMel {
+    /// The log-mel of `audio` (see [`LogMel::extract_samples`]).
+    ///
+    /// # Errors
+    /// As [`LogMel::extract_samples`].
+    pub fn extract(&self, audio: &Audio) -> Result<Array2<f32>> {
+        self.extract_samples(audio.samples(), audio.sample_rate())
+    }
+}
+
+impl FeatureExtractor for LogMel {
+    type Output = Array2<f32>;
+
+    fn extract(&self, audio: &Audio) -> Result<Array2<f32>> {
+        LogMel::extract(self, audio)
+    }
+}

@@ -1,0 +1,498 @@
+//! Mel scale, mel filterbank and mel spectrogram, as `librosa.filters.mel` and
+//! `librosa.feature.melspectrogram` (librosa 0.11).
+//!
+//! Filter `m` is a triangle on the FFT bin frequencies between mel points `m`, `m + 1` and
+//! `m + 2` of `n_mels + 2` points equally spaced on the mel scale from `fmin` to `fmax`:
+//!
+//! ```text
+//! W[m, f] = max(0, min((hz[f] - mel_f[m]) / (mel_f[m+1] - mel_f[m]),
+//!                      (mel_f[m+2] - hz[f]) / (mel_f[m+2] - mel_f[m+1])))
+//! Slaney norm: W[m, :] *= 2 / (mel_f[m+2] - mel_f[m])
+//! ```
+//!
+//! Weights are computed in `f64` and stored as `f32`, like librosa. The filterbank is kept
+//! sparse (each band's non-zero span), so projecting a spectrum costs about `2 * n_bins`
+//! multiply-adds instead of `n_mels * n_bins`.
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::error::{Error, Result};
+use crate::stft::{PadMode, Stft, StftConfig, StftScratch, spectrum_power};
+use crate::window::Window;
+
+/// The mel scale formula.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum MelScale {
+    /// Slaney's Auditory Toolbox scale: linear below 1 kHz, logarithmic above
+    /// (librosa's default, `htk=False`).
+    #[default]
+    Slaney,
+    /// HTK: `2595 log10(1 + f / 700)` (`htk=True`).
+    Htk,
+}
+
+/// Normalisation of the mel filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum MelNorm {
+    /// Divide each triangle by its width in Hz (constant energy per band), librosa's default
+    /// (`norm="slaney"`).
+    #[default]
+    Slaney,
+    /// Peak 1 triangles (`norm=None`).
+    None,
+}
+
+/// Hz to mels on the given scale (`librosa.hz_to_mel`).
+pub fn hz_to_mel(hz: f64, scale: MelScale) -> f64 {
+    match scale {
+        MelScale::Htk => 2595.0 * (1.0 + hz / 700.0).log10(),
+        MelScale::Slaney => {
+            let f_sp = 200.0 / 3.0;
+            let min_log_hz = 1000.0;
+            let min_log_mel = min_log_hz / f_sp;
+            let logstep = 6.4f64.ln() / 27.0;
+            if hz >= min_log_hz {
+                min_log_mel + (hz / min_log_hz).ln() / logstep
+            } else {
+                hz / f_sp
+            }
+        }
+    }
+}
+
+/// Mels to Hz on the given scale (`librosa.mel_to_hz`).
+pub fn mel_to_hz(mel: f64, scale: MelScale) -> f64 {
+    match scale {
+        MelScale::Htk => 700.0 * (10f64.powf(mel / 2595.0) - 1.0),
+        MelScale::Slaney => {
+            let f_sp = 200.0 / 3.0;
+            let min_log_hz = 1000.0;
+            let min_log_mel = min_log_hz / f_sp;
+            let logstep = 6.4f64.ln() / 27.0;
+            if mel >= min_log_mel {
+                min_log_hz * (logstep * (mel - min_log_mel)).exp()
+            } else {
+                f_sp * mel
+            }
+        }
+    }
+}
+
+/// `n` frequencies in Hz equally spaced on the mel scale from `fmin` to `fmax`
+/// (`librosa.mel_frequencies`).
+pub fn mel_frequencies(n: usize, fmin: f64, fmax: f64, scale: MelScale) -> Vec<f64> {
+    let (lo, hi) = (hz_to_mel(fmin, scale), hz_to_mel(fmax, scale));
+    linspace(lo, hi, n).into_iter().map(|m| mel_to_hz(m, scale)).collect()
+}
+
+/// The centre frequency in Hz of each of the `n_fft / 2 + 1` FFT bins
+/// (`librosa.fft_frequencies`).
+pub fn fft_frequencies(sample_rate: u32, n_fft: usize) -> Vec<f64> {
+    let step = f64::from(sample_rate) / n_fft as f64;
+    (0..=n_fft / 2).map(|k| k as f64 * step).collect()
+}
+
+/// numpy's `linspace(lo, hi, n)` (endpoint included, same formula).
+fn linspace(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    match n {
+        0 => Vec::new(),
+        1 => vec![lo],
+        _ => {
+            let step = (hi - lo) / (n - 1) as f64;
+            let mut v: Vec<f64> = (0..n).map(|i| lo + i as f64 * step).collect();
+            v[n - 1] = hi;
+            v
+        }
+    }
+}
+
+/// Parameters of a [`MelFilterbank`]; defaults are `librosa.filters.mel`'s, with the
+/// research pipeline's 16 kHz and 2048-point FFT.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
+pub struct MelConfig {
+    /// Sample rate of the signal in Hz (`sr`, 16000).
+    pub sample_rate: u32,
+    /// FFT length (2048).
+    pub n_fft: usize,
+    /// Number of mel bands (128).
+    pub n_mels: usize,
+    /// Lowest frequency in Hz (0).
+    pub fmin: f32,
+    /// Highest frequency in Hz (`None`: `sample_rate / 2`).
+    pub fmax: Option<f32>,
+    /// Mel scale formula (`htk`; Slaney).
+    pub scale: MelScale,
+    /// Filter normalisation (`norm`; Slaney).
+    pub norm: MelNorm,
+}
+
+impl Default for MelConfig {
+    fn default() -> Self {
+        Self {
+            sample_rate: 16_000,
+            n_fft: 2048,
+            n_mels: 128,
+            fmin: 0.0,
+            fmax: None,
+            scale: MelScale::Slaney,
+            norm: MelNorm::Slaney,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Band {
+    start: usize,
+    weights: Vec<f32>,
+}
+
+/// A mel filterbank of shape `(n_mels, n_fft / 2 + 1)`, stored sparse.
+///
+/// ```
+/// use ser_dsp::{MelConfig, MelFilterbank};
+/// let fb = MelFilterbank::new(&MelConfig { fmax: Some(8000.0), ..MelConfig::default() })?;
+/// assert_eq!(fb.to_array().dim(), (128, 1025));
+/// # Ok::<(), ser_dsp::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MelFilterbank {
+    n_bins: usize,
+    bands: Vec<Band>,
+}
+
+impl MelFilterbank {
+    /// Builds the filterbank.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a zero rate, `n_fft` or `n_mels`, a negative or non-finite
+    /// `fmin`, or `fmax <= fmin`. (As librosa, `fmax` above Nyquist is allowed; some bands
+    /// may then be empty.)
+    pub fn new(config: &MelConfig) -> Result<Self> {
+        let MelConfig { sample_rate, n_fft, n_mels, fmin, fmax, scale, norm } = *config;
+        if sample_rate == 0 {
+            return Err(Error::ZeroSampleRate);
+        }
+        if n_fft == 0 {
+            return Err(invalid("n_fft", n_fft.to_string(), "must be positive"));
+        }
+        if n_mels == 0 {
+            return Err(invalid("n_mels", n_mels.to_string(), "must be positive"));
+        }
+        let fmax = fmax.map_or(f64::from(sample_rate) / 2.0, f64::from);
+        let fmin = f64::from(fmin);
+        if !(fmin.is_finite() && fmin >= 0.0) {
+            return Err(invalid("fmin", fmin.to_string(), "must be finite and >= 0"));
+        }
+        if !(fmax.is_finite() && fmax > fmin) {
+            return Err(invalid("fmax", fmax.to_string(), "must be finite and > fmin"));
+        }
+        let fftfreqs = fft_frequencies(sample_rate, n_fft);
+        let mel_f = mel_frequencies(n_mels + 2, fmin, fmax, scale);
+        let n_bins = fftfreqs.len();
+        let mut bands = Vec::with_capacity(n_mels);
+        for m in 0..n_mels {
+            let (f0, f1, f2) = (mel_f[m], mel_f[m + 1], mel_f[m + 2]);
+            let (d0, d1) = (f1 - f0, f2 - f1);
+            let enorm = match norm {
+                MelNorm::Slaney => 2.0 / (f2 - f0),
+                MelNorm::None => 1.0,
+            };
+            let dense: Vec<f32> = fftfreqs
+                .iter()
+                .map(|&hz| {
+                    let lower = -(f0 - hz) / d0;
+                    let upper = (f2 - hz) / d1;
+                    let w = lower.min(upper).max(0.0) as f32;
+                    match norm {
+                        // librosa stores the triangle as float32 first, then scales it.
+                        MelNorm::Slaney => (f64::from(w) * enorm) as f32,
+                        MelNorm::None => w,
+                    }
+                })
+                .collect();
+            let start = dense.iter().position(|&w| w != 0.0).unwrap_or(0);
+            let end = dense.iter().rposition(|&w| w != 0.0).map_or(start, |e| e + 1);
+            bands.push(Band { start, weights: dense[start..end].to_vec() });
+        }
+        Ok(Self { n_bins, bands })
+    }
+
+    /// The number of mel bands.
+    pub fn n_mels(&self) -> usize {
+        self.bands.len()
+    }
+
+    /// The number of FFT bins each filter spans (`n_fft / 2 + 1`).
+    pub fn n_bins(&self) -> usize {
+        self.n_bins
+    }
+
+    /// The dense weight matrix, shape `(n_mels, n_fft / 2 + 1)`, equal to
+    /// `librosa.filters.mel`.
+    pub fn to_array(&self) -> Array2<f32> {
+        let mut out = Array2::zeros((self.n_mels(), self.n_bins));
+        for (m, band) in self.bands.iter().enumerate() {
+            for (k, &w) in band.weights.iter().enumerate() {
+                out[[m, band.start + k]] = w;
+            }
+        }
+        out
+    }
+
+    /// Projects one spectrum column (`n_bins` values) onto the mel bands (`n_mels` values).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if the lengths are not `n_bins` and `n_mels`.
+    pub fn apply_column(&self, spectrum: &[f32], out: &mut [f32]) -> Result<()> {
+        if spectrum.len() != self.n_bins || out.len() != self.n_mels() {
+            return Err(Error::ShapeMismatch {
+                what: "mel projection",
+                expected: vec![self.n_bins, self.n_mels()],
+                got: vec![spectrum.len(), out.len()],
+            });
+        }
+        self.project(spectrum, out);
+        Ok(())
+    }
+
+    fn project(&self, spectrum: &[f32], out: &mut [f32]) {
+        for (o, band) in out.iter_mut().zip(&self.bands) {
+            let s = &spectrum[band.start..band.start + band.weights.len()];
+            *o = s.iter().zip(&band.weights).map(|(a, b)| a * b).sum();
+        }
+    }
+
+    /// Projects a spectrogram `(n_bins, n_frames)` to `(n_mels, n_frames)`.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if the spectrogram does not have `n_bins` rows.
+    pub fn apply(&self, spectrogram: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
+        if spectrogram.nrows() != self.n_bins {
+            return Err(Error::ShapeMismatch {
+                what: "mel projection",
+                expected: vec![self.n_bins, spectrogram.ncols()],
+                got: vec![spectrogram.nrows(), spectrogram.ncols()],
+            });
+        }
+        let mut out = Array2::zeros((self.n_mels(), spectrogram.ncols()));
+        let mut col = vec![0.0; self.n_bins];
+        let mut mel = vec![0.0; self.n_mels()];
+        for (t, c) in spectrogram.columns().into_iter().enumerate() {
+            col.iter_mut().zip(c).for_each(|(o, v)| *o = *v);
+            self.project(&col, &mut mel);
+            out.column_mut(t).iter_mut().zip(&mel).for_each(|(o, v)| *o = *v);
+        }
+        Ok(out)
+    }
+}
+
+/// Parameters of a [`MelSpectrogram`], named as `librosa.feature.melspectrogram`'s; the
+/// defaults are librosa's with a 16 kHz rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
+pub struct MelSpectrogramConfig {
+    /// Sample rate in Hz (`sr`, 16000).
+    pub sample_rate: u32,
+    /// FFT length (2048).
+    pub n_fft: usize,
+    /// Hop length (`None`: `win_length / 4` = 512).
+    pub hop_length: Option<usize>,
+    /// Window length (`None`: `n_fft`).
+    pub win_length: Option<usize>,
+    /// Window (Hann).
+    pub window: Window,
+    /// Centre the frames (true).
+    pub center: bool,
+    /// Padding for `center` (zeros).
+    pub pad_mode: PadMode,
+    /// Exponent of the magnitude (2: power).
+    pub power: f32,
+    /// Number of mel bands (128).
+    pub n_mels: usize,
+    /// Lowest frequency in Hz (0).
+    pub fmin: f32,
+    /// Highest frequency in Hz (`None`: Nyquist).
+    pub fmax: Option<f32>,
+    /// Mel scale (Slaney).
+    pub scale: MelScale,
+    /// Filter normalisation (Slaney).
+    pub norm: MelNorm,
+}
+
+impl Default for MelSpectrogramConfig {
+    fn default() -> Self {
+        let stft = StftConfig::default();
+        let mel = MelConfig::default();
+        Self {
+            sample_rate: mel.sample_rate,
+            n_fft: stft.n_fft,
+            hop_length: stft.hop_length,
+            win_length: stft.win_length,
+            window: stft.window,
+            center: stft.center,
+            pad_mode: stft.pad_mode,
+            power: 2.0,
+            n_mels: mel.n_mels,
+            fmin: mel.fmin,
+            fmax: mel.fmax,
+            scale: mel.scale,
+            norm: mel.norm,
+        }
+    }
+}
+
+impl MelSpectrogramConfig {
+    /// The STFT part of this config.
+    pub fn stft(&self) -> StftConfig {
+        StftConfig {
+            n_fft: self.n_fft,
+            hop_length: self.hop_length,
+            win_length: self.win_length,
+            window: self.window,
+            center: self.center,
+            pad_mode: self.pad_mode,
+        }
+    }
+
+    /// The filterbank part of this config.
+    pub fn mel(&self) -> MelConfig {
+        MelConfig {
+            sample_rate: self.sample_rate,
+            n_fft: self.n_fft,
+            n_mels: self.n_mels,
+            fmin: self.fmin,
+            fmax: self.fmax,
+            scale: self.scale,
+            norm: self.norm,
+        }
+    }
+}
+
+/// A mel spectrogram extractor: STFT, `|X|^power`, mel projection, computed frame by frame
+/// (the linear spectrogram is never stored).
+///
+/// ```
+/// use ser_dsp::{MelSpectrogram, MelSpectrogramConfig};
+/// let mel = MelSpectrogram::new(MelSpectrogramConfig::default())?;
+/// let y = vec![0.1f32; 16_000];
+/// assert_eq!(mel.compute(&y)?.dim(), (128, 32));
+/// # Ok::<(), ser_dsp::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MelSpectrogram {
+    config: MelSpectrogramConfig,
+    stft: Stft,
+    filterbank: MelFilterbank,
+}
+
+impl MelSpectrogram {
+    /// Plans the STFT and builds the filterbank.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] from [`Stft::new`] or [`MelFilterbank::new`], or for a
+    /// non-finite or non-positive `power`.
+    pub fn new(config: MelSpectrogramConfig) -> Result<Self> {
+        if !(config.power.is_finite() && config.power > 0.0) {
+            return Err(invalid("power", config.power.to_string(), "must be finite and > 0"));
+        }
+        Ok(Self {
+            config,
+            stft: Stft::new(config.stft())?,
+            filterbank: MelFilterbank::new(&config.mel())?,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MelSpectrogramConfig {
+        &self.config
+    }
+
+    /// The STFT used.
+    pub fn stft(&self) -> &Stft {
+        &self.stft
+    }
+
+    /// The filterbank used.
+    pub fn filterbank(&self) -> &MelFilterbank {
+        &self.filterbank
+    }
+
+    /// The number of frames for `n_samples` input samples.
+    pub fn n_frames(&self, n_samples: usize) -> usize {
+        self.stft.n_frames(n_samples)
+    }
+
+    /// The mel spectrogram of `y`, shape `(n_mels, n_frames)`.
+    ///
+    /// # Errors
+    /// As [`Stft::for_each_frame`].
+    pub fn compute(&self, y: &[f32]) -> Result<Array2<f32>> {
+        let mut out = Array2::zeros((self.filterbank.n_mels(), self.n_frames(y.len())));
+        let mut scratch = self.stft.make_scratch();
+        self.compute_into(y, &mut scratch, &mut out)?;
+        Ok(out)
+    }
+
+    /// Writes the mel spectrogram of `y` into `out`, which must have shape
+    /// `(n_mels, n_frames(y.len()))`, using `scratch` (from `self.stft().make_scratch()`).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] for a wrong `out`, else as [`Stft::for_each_frame`].
+    pub fn compute_into(
+        &self,
+        y: &[f32],
+        scratch: &mut StftScratch,
+        out: &mut Array2<f32>,
+    ) -> Result<()> {
+        let expected = (self.filterbank.n_mels(), self.n_frames(y.len()));
+        if out.dim() != expected {
+            return Err(Error::ShapeMismatch {
+                what: "mel spectrogram output",
+                expected: vec![expected.0, expected.1],
+                got: out.shape().to_vec(),
+            });
+        }
+        let mut power = vec![0.0f32; self.stft.n_bins()];
+        let mut mel = vec![0.0f32; self.filterbank.n_mels()];
+        let p = self.config.power;
+        self.stft.for_each_frame(y, scratch, |t, s| {
+            spectrum_power(s, p, &mut power);
+            self.filterbank.project(&power, &mut mel);
+            out.column_mut(t).iter_mut().zip(&mel).for_each(|(o, v)| *o = *v);
+        })?;
+        Ok(())
+    }
+}
+
+fn invalid(field: &'static str, value: String, reason: &'static str) -> Error {
+    Error::InvalidConfig { field, value, reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slaney_scale_round_trips() {
+        for hz in [0.0, 300.0, 999.0, 1000.0, 4000.0, 11025.0] {
+            for scale in [MelScale::Slaney, MelScale::Htk] {
+                let back = mel_to_hz(hz_to_mel(hz, scale), scale);
+                assert!((back - hz).abs() < 1e-9 * hz.max(1.0), "{hz} {scale:?} {back}");
+            }
+        }
+        assert!((hz_to_mel(1000.0, MelScale::Slaney) - 15.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn fmax_below_fmin_is_rejected() {
+        let cfg = MelConfig { fmin: 4000.0, fmax: Some(100.0), ..MelConfig::default() };
+        assert!(matches!(MelFilterbank::new(&cfg), Err(Error::InvalidConfig { field: "fmax", .. })));
+    }
+}

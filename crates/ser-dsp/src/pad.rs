@@ -1,0 +1,64 @@
+//! Fixing a waveform's length: symmetric zero padding or cropping, as the research pipeline.
+
+/// Which part of a too-long signal [`pad_or_truncate`] keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum Crop {
+    /// Keep the first `n` samples (`y[:n]`), as the research pipeline does.
+    #[default]
+    Start,
+    /// Keep the middle `n` samples, from `(len - n) / 2` (rounded down).
+    Center,
+}
+
+/// The `(left_pad, right_pad, crop_start)` that [`pad_or_truncate`] applies to `len`
+/// samples for a target of `n`.
+pub fn pad_plan(len: usize, n: usize, crop: Crop) -> (usize, usize, usize) {
+    if len <= n {
+        let total = n - len;
+        (total / 2, total - total / 2, 0)
+    } else {
+        let start = match crop {
+            Crop::Start => 0,
+            Crop::Center => (len - n) / 2,
+        };
+        (0, 0, start)
+    }
+}
+
+/// Returns exactly `n` samples: a shorter `y` is zero-padded symmetrically (an odd
+/// remainder goes to the end), a longer one is cropped as `crop` says.
+///
+/// ```
+/// use ser_dsp::{Crop, pad_or_truncate};
+/// assert_eq!(pad_or_truncate(&[1.0, 2.0], 5, Crop::Start), vec![0.0, 1.0, 2.0, 0.0, 0.0]);
+/// assert_eq!(pad_or_truncate(&[1.0, 2.0, 3.0, 4.0], 2, Crop::Center), vec![2.0, 3.0]);
+/// ```
+pub fn pad_or_truncate(y: &[f32], n: usize, crop: Crop) -> Vec<f32> {
+    let (left, _right, start) = pad_plan(y.len(), n, crop);
+    let mut out = vec![0.0f32; n];
+    if y.len() <= n {
+        out[left..left + y.len()].copy_from_slice(y);
+    } else {
+        out.copy_from_slice(&y[start..start + n]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn odd_padding_goes_to_the_end() {
+        assert_eq!(pad_plan(10, 15, Crop::Start), (2, 3, 0));
+        assert_eq!(pad_plan(10, 16, Crop::Start), (3, 3, 0));
+        assert_eq!(pad_plan(17, 10, Crop::Center), (0, 0, 3));
+    }
+
+    #[test]
+    fn empty_input_gives_zeros() {
+        assert_eq!(pad_or_truncate(&[], 3, Crop::Start), vec![0.0; 3]);
+    }
+}

@@ -1,0 +1,459 @@
+//! Short-time Fourier transform and its inverse, with `librosa.stft` / `librosa.istft`
+//! semantics (librosa 0.11).
+//!
+//! Frame `t` covers samples `t * hop_length - p .. t * hop_length - p + n_fft` of the input,
+//! where `p = n_fft / 2` when `center` is set (the signal is padded by `p` on both sides,
+//! with zeros or by reflection) and `p = 0` otherwise. Each frame is multiplied by the window
+//! (`win_length` samples, centred in `n_fft`) and transformed with a real FFT
+//! ([`realfft`]), giving `n_fft / 2 + 1` bins:
+//!
+//! ```text
+//! X[f, t] = sum_n w[n] x[t * hop + n - p] exp(-2πi f n / n_fft)
+//! n_frames = 1 + (len + 2p - n_fft) / hop
+//! ```
+//!
+//! The padded signal is never materialised: frames are read straight from the input, so the
+//! streaming forms ([`Stft::for_each_frame`]) need no buffer beyond one frame and the output.
+
+use std::sync::Arc;
+
+use ndarray::{Array2, ArrayView2};
+use realfft::num_complex::Complex32;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+
+use crate::error::{Error, Result, check_finite, check_non_empty};
+use crate::window::Window;
+
+/// How `center` pads the signal's edges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum PadMode {
+    /// Zeros, librosa's default since 0.10 (`pad_mode="constant"`).
+    #[default]
+    Constant,
+    /// Mirror without repeating the edge sample (`numpy.pad(mode="reflect")`).
+    Reflect,
+}
+
+/// Parameters of an [`Stft`]; the defaults are `librosa.stft`'s.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
+pub struct StftConfig {
+    /// FFT length in samples (2048).
+    pub n_fft: usize,
+    /// Hop between frames in samples (`None`: `win_length / 4`).
+    pub hop_length: Option<usize>,
+    /// Window length in samples, at most `n_fft` (`None`: `n_fft`).
+    pub win_length: Option<usize>,
+    /// Window function (Hann).
+    pub window: Window,
+    /// Pad the signal by `n_fft / 2` on both sides so that frame `t` is centred on sample
+    /// `t * hop_length` (true).
+    pub center: bool,
+    /// Padding used when `center` is set (zeros).
+    pub pad_mode: PadMode,
+}
+
+impl Default for StftConfig {
+    fn default() -> Self {
+        Self {
+            n_fft: 2048,
+            hop_length: None,
+            win_length: None,
+            window: Window::Hann,
+            center: true,
+            pad_mode: PadMode::Constant,
+        }
+    }
+}
+
+impl StftConfig {
+    /// The default config with this FFT length.
+    pub fn new(n_fft: usize) -> Self {
+        Self { n_fft, ..Self::default() }
+    }
+    /// Sets the hop length.
+    pub fn with_hop_length(mut self, hop_length: usize) -> Self {
+        self.hop_length = Some(hop_length);
+        self
+    }
+    /// Sets the window length.
+    pub fn with_win_length(mut self, win_length: usize) -> Self {
+        self.win_length = Some(win_length);
+        self
+    }
+    /// Sets the window.
+    pub fn with_window(mut self, window: Window) -> Self {
+        self.window = window;
+        self
+    }
+    /// Sets `center`.
+    pub fn with_center(mut self, center: bool) -> Self {
+        self.center = center;
+        self
+    }
+    /// Sets the padding mode.
+    pub fn with_pad_mode(mut self, pad_mode: PadMode) -> Self {
+        self.pad_mode = pad_mode;
+        self
+    }
+    /// The window length after defaults.
+    pub fn resolved_win_length(&self) -> usize {
+        self.win_length.unwrap_or(self.n_fft)
+    }
+    /// The hop length after defaults.
+    pub fn resolved_hop_length(&self) -> usize {
+        self.hop_length.unwrap_or(self.resolved_win_length() / 4)
+    }
+}
+
+/// A planned STFT: window and FFT plans are made once, frames are transformed many times.
+///
+/// ```
+/// use ser_dsp::{Stft, StftConfig};
+/// let stft = Stft::new(StftConfig::new(512).with_hop_length(128))?;
+/// let y: Vec<f32> = (0..4000).map(|n| (n as f32 * 0.1).sin()).collect();
+/// let power = stft.power(&y)?; // (n_fft / 2 + 1, n_frames)
+/// assert_eq!(power.dim(), (257, 1 + 4000 / 128));
+/// # Ok::<(), ser_dsp::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Stft {
+    config: StftConfig,
+    hop: usize,
+    window: Vec<f32>,
+    forward: Arc<dyn RealToComplex<f32>>,
+    inverse: Arc<dyn ComplexToReal<f32>>,
+}
+
+impl std::fmt::Debug for Stft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stft").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// Reusable per-thread buffers of an [`Stft`], so that the hot path does not allocate.
+#[derive(Debug, Clone)]
+pub struct StftScratch {
+    frame: Vec<f32>,
+    spectrum: Vec<Complex32>,
+    fft: Vec<Complex32>,
+}
+
+impl Stft {
+    /// Plans the transform.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] if `n_fft`, the hop or the window length is 0, or the window
+    /// is longer than `n_fft`.
+    pub fn new(config: StftConfig) -> Result<Self> {
+        let n_fft = config.n_fft;
+        if n_fft == 0 {
+            return Err(invalid("n_fft", n_fft, "must be positive"));
+        }
+        let win_length = config.resolved_win_length();
+        if win_length == 0 || win_length > n_fft {
+            return Err(invalid("win_length", win_length, "must be in 1..=n_fft"));
+        }
+        let hop = config.resolved_hop_length();
+        if hop == 0 {
+            return Err(invalid("hop_length", hop, "must be positive"));
+        }
+        let window =
+            config.window.padded_f64(win_length, n_fft).into_iter().map(|v| v as f32).collect();
+        let mut planner = RealFftPlanner::<f32>::new();
+        let forward = planner.plan_fft_forward(n_fft);
+        let inverse = planner.plan_fft_inverse(n_fft);
+        Ok(Self { config, hop, window, forward, inverse })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &StftConfig {
+        &self.config
+    }
+
+    /// The FFT length.
+    pub fn n_fft(&self) -> usize {
+        self.config.n_fft
+    }
+
+    /// The hop length in samples.
+    pub fn hop_length(&self) -> usize {
+        self.hop
+    }
+
+    /// The number of frequency bins, `n_fft / 2 + 1`.
+    pub fn n_bins(&self) -> usize {
+        self.config.n_fft / 2 + 1
+    }
+
+    /// The window, zero-padded to `n_fft`.
+    pub fn window(&self) -> &[f32] {
+        &self.window
+    }
+
+    fn pad(&self) -> usize {
+        if self.config.center { self.config.n_fft / 2 } else { 0 }
+    }
+
+    /// The number of frames for an input of `n_samples` samples (0 if it is too short:
+    /// without `center`, shorter than `n_fft`).
+    pub fn n_frames(&self, n_samples: usize) -> usize {
+        let padded = n_samples + 2 * self.pad();
+        if n_samples == 0 || padded < self.config.n_fft {
+            0
+        } else {
+            1 + (padded - self.config.n_fft) / self.hop
+        }
+    }
+
+    /// Fresh scratch buffers for this transform.
+    pub fn make_scratch(&self) -> StftScratch {
+        StftScratch {
+            frame: self.forward.make_input_vec(),
+            spectrum: self.forward.make_output_vec(),
+            fft: self.forward.make_scratch_vec(),
+        }
+    }
+
+    fn check_input(&self, y: &[f32]) -> Result<usize> {
+        check_non_empty("stft", y)?;
+        check_finite("stft", y)?;
+        let n = self.n_frames(y.len());
+        if n == 0 {
+            return Err(Error::TooShort { what: "stft", needed: self.config.n_fft, got: y.len() });
+        }
+        Ok(n)
+    }
+
+    /// Writes frame `t` of `y` (padded as configured), windowed, into `frame`.
+    fn fill_frame(&self, y: &[f32], t: usize, frame: &mut [f32]) {
+        let n_fft = self.config.n_fft;
+        let len = y.len() as isize;
+        let start = (t * self.hop) as isize - self.pad() as isize;
+        // The part of the frame that lies inside the signal.
+        let lo = (-start).clamp(0, n_fft as isize) as usize;
+        let hi = (len - start).clamp(0, n_fft as isize) as usize;
+        if lo < hi {
+            let src = &y[(start + lo as isize) as usize..(start + hi as isize) as usize];
+            for ((o, &x), &w) in frame[lo..hi].iter_mut().zip(src).zip(&self.window[lo..hi]) {
+                *o = x * w;
+            }
+        }
+        let outside = (0..lo.min(n_fft)).chain(hi.max(lo)..n_fft);
+        match self.config.pad_mode {
+            PadMode::Constant => {
+                for i in outside {
+                    frame[i] = 0.0;
+                }
+            }
+            PadMode::Reflect => {
+                for i in outside {
+                    frame[i] = y[reflect_index(start + i as isize, y.len())] * self.window[i];
+                }
+            }
+        }
+    }
+
+    /// Runs the transform frame by frame: `f(t, spectrum)` is called for every frame `t` in
+    /// order with its `n_fft / 2 + 1` complex bins. Nothing but `scratch` is allocated.
+    ///
+    /// Returns the number of frames.
+    ///
+    /// # Errors
+    /// [`Error::Empty`], [`Error::NonFinite`], or [`Error::TooShort`] (no frame fits).
+    pub fn for_each_frame<F>(&self, y: &[f32], scratch: &mut StftScratch, mut f: F) -> Result<usize>
+    where
+        F: FnMut(usize, &[Complex32]),
+    {
+        let n_frames = self.check_input(y)?;
+        for t in 0..n_frames {
+            self.fill_frame(y, t, &mut scratch.frame);
+            self.forward.process_with_scratch(
+                &mut scratch.frame,
+                &mut scratch.spectrum,
+                &mut scratch.fft,
+            )?;
+            f(t, &scratch.spectrum);
+        }
+        Ok(n_frames)
+    }
+
+    /// The complex STFT, shape `(n_fft / 2 + 1, n_frames)`.
+    ///
+    /// # Errors
+    /// As [`Stft::for_each_frame`].
+    pub fn complex(&self, y: &[f32]) -> Result<Array2<Complex32>> {
+        let mut out = Array2::zeros((self.n_bins(), self.n_frames(y.len())));
+        let mut scratch = self.make_scratch();
+        self.for_each_frame(y, &mut scratch, |t, s| {
+            out.column_mut(t).iter_mut().zip(s).for_each(|(o, v)| *o = *v);
+        })?;
+        Ok(out)
+    }
+
+    /// `|X|^power`, shape `(n_fft / 2 + 1, n_frames)`: `power = 1` is the magnitude,
+    /// `power = 2` the power spectrogram.
+    ///
+    /// # Errors
+    /// As [`Stft::for_each_frame`].
+    pub fn spectrogram(&self, y: &[f32], power: f32) -> Result<Array2<f32>> {
+        let mut out = Array2::zeros((self.n_bins(), self.n_frames(y.len())));
+        let mut scratch = self.make_scratch();
+        let mut col = vec![0.0; self.n_bins()];
+        self.for_each_frame(y, &mut scratch, |t, s| {
+            spectrum_power(s, power, &mut col);
+            out.column_mut(t).iter_mut().zip(&col).for_each(|(o, v)| *o = *v);
+        })?;
+        Ok(out)
+    }
+
+    /// The magnitude spectrogram `|X|`.
+    ///
+    /// # Errors
+    /// As [`Stft::for_each_frame`].
+    pub fn magnitude(&self, y: &[f32]) -> Result<Array2<f32>> {
+        self.spectrogram(y, 1.0)
+    }
+
+    /// The power spectrogram `|X|^2`.
+    ///
+    /// # Errors
+    /// As [`Stft::for_each_frame`].
+    pub fn power(&self, y: &[f32]) -> Result<Array2<f32>> {
+        self.spectrogram(y, 2.0)
+    }
+
+    /// The inverse STFT (`librosa.istft`): windowed overlap-add of the inverse FFTs, divided
+    /// by the window's summed square where that is not tiny, with the `center` padding
+    /// removed. `length` fixes the output length (zero-padded or cut), as librosa's `length`.
+    ///
+    /// `stft` has shape `(n_fft / 2 + 1, n_frames)`; the imaginary parts of the DC and
+    /// Nyquist bins are ignored, as numpy's `irfft` does.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if the bin count is not `n_fft / 2 + 1`, [`Error::Empty`] for no
+    /// frames, [`Error::NonFinite`] for a non-finite value.
+    pub fn inverse(&self, stft: ArrayView2<'_, Complex32>, length: Option<usize>) -> Result<Vec<f32>> {
+        let n_fft = self.config.n_fft;
+        let hop = self.hop;
+        if stft.nrows() != self.n_bins() {
+            return Err(Error::ShapeMismatch {
+                what: "istft",
+                expected: vec![self.n_bins(), stft.ncols()],
+                got: vec![stft.nrows(), stft.ncols()],
+            });
+        }
+        if let Some((index, v)) =
+            stft.iter().enumerate().find(|(_, v)| !(v.re.is_finite() && v.im.is_finite()))
+        {
+            return Err(Error::NonFinite { what: "istft", index, value: v.re + v.im });
+        }
+        let pad = self.pad();
+        let mut n_frames = stft.ncols();
+        if let Some(length) = length {
+            let padded = length + 2 * pad;
+            n_frames = n_frames.min(padded.div_ceil(hop));
+        }
+        if n_frames == 0 {
+            return Err(Error::Empty { what: "istft" });
+        }
+        let full_len = n_fft + hop * (n_frames - 1);
+        let mut y = vec![0.0f32; full_len];
+        let mut wss = vec![0.0f32; full_len];
+        let win_sq: Vec<f32> = self.window.iter().map(|w| w * w).collect();
+        let mut spectrum = self.inverse.make_input_vec();
+        let mut frame = self.inverse.make_output_vec();
+        let mut scratch = self.inverse.make_scratch_vec();
+        let scale = 1.0 / n_fft as f32;
+        for t in 0..n_frames {
+            spectrum.iter_mut().zip(stft.column(t)).for_each(|(o, v)| *o = *v);
+            if let Some(first) = spectrum.first_mut() {
+                first.im = 0.0;
+            }
+            if n_fft % 2 == 0 {
+                if let Some(last) = spectrum.last_mut() {
+                    last.im = 0.0;
+                }
+            }
+            self.inverse.process_with_scratch(&mut spectrum, &mut frame, &mut scratch)?;
+            let off = t * hop;
+            for (i, (&x, &w)) in frame.iter().zip(&self.window).enumerate() {
+                y[off + i] += x * scale * w;
+                wss[off + i] += win_sq[i];
+            }
+        }
+        let tiny = f32::MIN_POSITIVE;
+        for (v, &w) in y.iter_mut().zip(&wss) {
+            if w > tiny {
+                *v /= w;
+            }
+        }
+        let out_len = match length {
+            Some(l) => l,
+            None => full_len - 2 * pad,
+        };
+        let mut out = vec![0.0f32; out_len];
+        let avail = full_len.saturating_sub(pad).min(out_len);
+        out[..avail].copy_from_slice(&y[pad..pad + avail]);
+        Ok(out)
+    }
+}
+
+/// Writes `|s|^power` of each bin into `out` (`re² + im²` exactly for `power = 2`).
+pub(crate) fn spectrum_power(s: &[Complex32], power: f32, out: &mut [f32]) {
+    if power == 2.0 {
+        out.iter_mut().zip(s).for_each(|(o, c)| *o = c.re * c.re + c.im * c.im);
+    } else if power == 1.0 {
+        out.iter_mut().zip(s).for_each(|(o, c)| *o = c.norm());
+    } else {
+        out.iter_mut().zip(s).for_each(|(o, c)| *o = c.norm().powf(power));
+    }
+}
+
+/// The index that `numpy.pad(mode="reflect")` reads for position `i` of a signal of `len`
+/// samples (the edge sample is not repeated; the pattern has period `2 (len - 1)`).
+fn reflect_index(i: isize, len: usize) -> usize {
+    if len <= 1 {
+        return 0;
+    }
+    let period = 2 * (len as isize - 1);
+    let m = i.rem_euclid(period);
+    (if m >= len as isize { period - m } else { m }) as usize
+}
+
+fn invalid(field: &'static str, value: usize, reason: &'static str) -> Error {
+    Error::InvalidConfig { field, value: value.to_string(), reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reflect_matches_numpy() {
+        // np.pad([0,1,2,3], 5, mode="reflect") -> [3 2 1 2 1 | 0 1 2 3 | 2 1 0 1 2]
+        let idx: Vec<usize> = (-5..9).map(|i| reflect_index(i, 4)).collect();
+        assert_eq!(idx, vec![1, 2, 3, 2, 1, 0, 1, 2, 3, 2, 1, 0, 1, 2]);
+    }
+
+    #[test]
+    fn frame_count_matches_librosa() {
+        let stft = Stft::new(StftConfig::default()).unwrap();
+        assert_eq!(stft.n_frames(48_000), 94);
+        let no_center = Stft::new(StftConfig::new(1024).with_hop_length(256).with_center(false))
+            .unwrap();
+        assert_eq!(no_center.n_frames(1023), 0);
+        assert_eq!(no_center.n_frames(1024 + 256 * 3 + 10), 4);
+    }
+
+    #[test]
+    fn zero_hop_is_a_config_error() {
+        assert!(matches!(
+            Stft::new(StftConfig::new(8).with_win_length(2)),
+            Err(Error::InvalidConfig { field: "hop_length", .. })
+        ));
+    }
+}
