@@ -29,7 +29,10 @@ impl Audio {
         if sample_rate == 0 {
             return Err(Error::ZeroSampleRate);
         }
-        Ok(Self { samples, sample_rate })
+        Ok(Self {
+            samples,
+            sample_rate,
+        })
     }
 
     /// The samples.
@@ -69,6 +72,9 @@ impl Audio {
 
     /// Replaces the samples, keeping the rate.
     pub fn with_samples(self, samples: Vec<f32>) -> Self {
-        Self { samples, sample_rate: self.sample_rate }
+        Self {
+            samples,
+            sample_rate: self.sample_rate,
+        }
     }
 }

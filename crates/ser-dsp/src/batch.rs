@@ -62,7 +62,9 @@ where
 {
     let one = |(index, input): (usize, &T)| -> Result<X::Output, BatchError<E>> {
         let audio = load(input).map_err(|source| BatchError::Load { index, source })?;
-        extractor.extract(&audio).map_err(|source| BatchError::Extract { index, source })
+        extractor
+            .extract(&audio)
+            .map_err(|source| BatchError::Extract { index, source })
     };
     #[cfg(feature = "rayon")]
     {

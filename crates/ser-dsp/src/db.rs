@@ -41,14 +41,21 @@ pub struct DbConfig {
 
 impl Default for DbConfig {
     fn default() -> Self {
-        Self { reference: Ref::Value(1.0), amin: 1e-10, top_db: Some(80.0) }
+        Self {
+            reference: Ref::Value(1.0),
+            amin: 1e-10,
+            top_db: Some(80.0),
+        }
     }
 }
 
 impl DbConfig {
     /// The research pipeline's setting: `ref = max`, `top_db = 80`.
     pub fn research() -> Self {
-        Self { reference: Ref::Max, ..Self::default() }
+        Self {
+            reference: Ref::Max,
+            ..Self::default()
+        }
     }
 
     /// Checks `amin > 0`, `top_db >= 0` and a finite reference.
@@ -106,7 +113,11 @@ pub fn power_to_db<D: Dimension>(
 pub fn power_to_db_in_place(s: &mut [f32], config: &DbConfig) -> Result<()> {
     config.validate()?;
     if let Some((index, &value)) = s.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::NonFinite { what: "power_to_db", index, value });
+        return Err(Error::NonFinite {
+            what: "power_to_db",
+            index,
+            value,
+        });
     }
     if let Some((index, &value)) = s.iter().enumerate().find(|(_, v)| **v < 0.0) {
         return Err(Error::NegativePower { index, value });
@@ -118,7 +129,9 @@ pub fn power_to_db_in_place(s: &mut [f32], config: &DbConfig) -> Result<()> {
     };
     let offset = 10.0 * reference.max(amin).log10();
     match config.top_db {
-        None => s.iter_mut().for_each(|v| *v = 10.0 * v.max(amin).log10() - offset),
+        None => s
+            .iter_mut()
+            .for_each(|v| *v = 10.0 * v.max(amin).log10() - offset),
         Some(top_db) => {
             // The floor is decided on the power: bins below it need no logarithm.
             let peak = s.iter().copied().fold(0.0f32, f32::max);
@@ -178,7 +191,11 @@ pub fn amplitude_to_db<D: Dimension>(
 }
 
 fn invalid(field: &'static str, value: f32, reason: &'static str) -> Error {
-    Error::InvalidConfig { field, value: value.to_string(), reason }
+    Error::InvalidConfig {
+        field,
+        value: value.to_string(),
+        reason,
+    }
 }
 
 #[cfg(test)]
@@ -189,8 +206,14 @@ mod tests {
     #[test]
     fn ref_max_puts_the_peak_at_zero_and_clips_the_floor() {
         let s = arr1(&[1.0f32, 0.1, 1e-3, 1e-12, 0.0]);
-        let db = power_to_db(s.view(), &DbConfig { top_db: Some(25.0), ..DbConfig::research() })
-            .unwrap();
+        let db = power_to_db(
+            s.view(),
+            &DbConfig {
+                top_db: Some(25.0),
+                ..DbConfig::research()
+            },
+        )
+        .unwrap();
         let want = [0.0, -10.0, -25.0, -25.0, -25.0];
         for (a, b) in db.iter().zip(want) {
             assert!((a - b).abs() < 1e-5, "{a} vs {b}");
@@ -212,6 +235,9 @@ mod tests {
             Err(Error::NonFinite { index: 1, .. })
         ));
         let s = arr1(&[1.0f32, -1.0]);
-        assert!(matches!(power_to_db(s.view(), &DbConfig::default()), Err(Error::NegativePower { .. })));
+        assert!(matches!(
+            power_to_db(s.view(), &DbConfig::default()),
+            Err(Error::NegativePower { .. })
+        ));
     }
 }

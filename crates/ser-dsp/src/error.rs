@@ -99,11 +99,19 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub(crate) fn check_finite(what: &'static str, y: &[f32]) -> Result<()> {
     match y.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
-        Some(index) => Err(Error::NonFinite { what, index, value: y[index] }),
+        Some(index) => Err(Error::NonFinite {
+            what,
+            index,
+            value: y[index],
+        }),
     }
 }
 
 /// Errors on an empty input.
 pub(crate) fn check_non_empty(what: &'static str, y: &[f32]) -> Result<()> {
-    if y.is_empty() { Err(Error::Empty { what }) } else { Ok(()) }
+    if y.is_empty() {
+        Err(Error::Empty { what })
+    } else {
+        Ok(())
+    }
 }

@@ -79,7 +79,7 @@ pub use normalize::peak_normalize;
 pub use pad::{Crop, pad_or_truncate};
 pub use realfft::num_complex;
 pub use resample::{Resampler, StreamingResampler, resample};
-pub use stft::{PadMode, Stft, StftConfig, StftScratch};
+pub use stft::{PadMode, Precision, Stft, StftConfig, StftScratch};
 pub use trim::{TrimConfig, trim, trim_slice};
 pub use window::Window;
 

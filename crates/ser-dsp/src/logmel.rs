@@ -14,6 +14,7 @@
 
 use ndarray::Array2;
 
+use crate::FeatureExtractor;
 use crate::audio::Audio;
 use crate::db::{DbConfig, Ref, power_to_db_array_in_place};
 use crate::error::{Error, Result, check_finite, check_non_empty};
@@ -21,10 +22,9 @@ use crate::mel::{MelNorm, MelScale, MelSpectrogram, MelSpectrogramConfig};
 use crate::normalize::peak_normalize;
 use crate::pad::{Crop, pad_or_truncate};
 use crate::resample::Resampler;
-use crate::stft::PadMode;
+use crate::stft::{PadMode, Precision};
 use crate::trim::{TrimConfig, trim};
 use crate::window::Window;
-use crate::FeatureExtractor;
 
 /// What [`LogMel`] does with an input that is all zeros (after normalisation there is nothing
 /// to hear).
@@ -95,7 +95,8 @@ impl Default for LogMelConfig {
 impl LogMelConfig {
     /// The fixed output length in samples, if a duration is set.
     pub fn n_samples(&self) -> Option<usize> {
-        self.duration_secs.map(|d| (f64::from(d) * f64::from(self.sample_rate)).round() as usize)
+        self.duration_secs
+            .map(|d| (f64::from(d) * f64::from(self.sample_rate)).round() as usize)
     }
 
     /// The mel spectrogram part.
@@ -114,12 +115,17 @@ impl LogMelConfig {
             fmax: self.fmax,
             scale: MelScale::Slaney,
             norm: MelNorm::Slaney,
+            precision: Precision::F32,
         }
     }
 
     /// The dB part.
     pub fn db(&self) -> DbConfig {
-        DbConfig { reference: Ref::Max, amin: 1e-10, top_db: self.top_db }
+        DbConfig {
+            reference: Ref::Max,
+            amin: 1e-10,
+            top_db: self.top_db,
+        }
     }
 }
 
@@ -168,7 +174,10 @@ impl LogMel {
             }
         }
         config.db().validate()?;
-        Ok(Self { config, mel: MelSpectrogram::new(config.mel())? })
+        Ok(Self {
+            config,
+            mel: MelSpectrogram::new(config.mel())?,
+        })
     }
 
     /// The configuration.
@@ -196,7 +205,10 @@ impl LogMel {
         let cfg = &self.config;
         let mut y = y.to_vec();
         if cfg.silence == SilencePolicy::Reject && y.iter().all(|v| *v == 0.0) {
-            return Err(Error::Silent { what: "log-mel", n_samples: y.len() });
+            return Err(Error::Silent {
+                what: "log-mel",
+                n_samples: y.len(),
+            });
         }
         if cfg.normalize {
             peak_normalize(&mut y)?;

@@ -17,7 +17,7 @@
 use ndarray::{Array2, ArrayView2};
 
 use crate::error::{Error, Result};
-use crate::stft::{PadMode, Stft, StftConfig, StftScratch, spectrum_power};
+use crate::stft::{PadMode, Precision, Stft, StftConfig, StftScratch, spectrum_power};
 use crate::window::Window;
 
 /// The mel scale formula.
@@ -86,7 +86,10 @@ pub fn mel_to_hz(mel: f64, scale: MelScale) -> f64 {
 /// (`librosa.mel_frequencies`).
 pub fn mel_frequencies(n: usize, fmin: f64, fmax: f64, scale: MelScale) -> Vec<f64> {
     let (lo, hi) = (hz_to_mel(fmin, scale), hz_to_mel(fmax, scale));
-    linspace(lo, hi, n).into_iter().map(|m| mel_to_hz(m, scale)).collect()
+    linspace(lo, hi, n)
+        .into_iter()
+        .map(|m| mel_to_hz(m, scale))
+        .collect()
 }
 
 /// The centre frequency in Hz of each of the `n_fft / 2 + 1` FFT bins
@@ -174,7 +177,15 @@ impl MelFilterbank {
     /// `fmin`, or `fmax <= fmin`. (As librosa, `fmax` above Nyquist is allowed; some bands
     /// may then be empty.)
     pub fn new(config: &MelConfig) -> Result<Self> {
-        let MelConfig { sample_rate, n_fft, n_mels, fmin, fmax, scale, norm } = *config;
+        let MelConfig {
+            sample_rate,
+            n_fft,
+            n_mels,
+            fmin,
+            fmax,
+            scale,
+            norm,
+        } = *config;
         if sample_rate == 0 {
             return Err(Error::ZeroSampleRate);
         }
@@ -190,7 +201,11 @@ impl MelFilterbank {
             return Err(invalid("fmin", fmin.to_string(), "must be finite and >= 0"));
         }
         if !(fmax.is_finite() && fmax > fmin) {
-            return Err(invalid("fmax", fmax.to_string(), "must be finite and > fmin"));
+            return Err(invalid(
+                "fmax",
+                fmax.to_string(),
+                "must be finite and > fmin",
+            ));
         }
         let fftfreqs = fft_frequencies(sample_rate, n_fft);
         let mel_f = mel_frequencies(n_mels + 2, fmin, fmax, scale);
@@ -217,8 +232,14 @@ impl MelFilterbank {
                 })
                 .collect();
             let start = dense.iter().position(|&w| w != 0.0).unwrap_or(0);
-            let end = dense.iter().rposition(|&w| w != 0.0).map_or(start, |e| e + 1);
-            bands.push(Band { start, weights: dense[start..end].to_vec() });
+            let end = dense
+                .iter()
+                .rposition(|&w| w != 0.0)
+                .map_or(start, |e| e + 1);
+            bands.push(Band {
+                start,
+                weights: dense[start..end].to_vec(),
+            });
         }
         Ok(Self { n_bins, bands })
     }
@@ -286,7 +307,10 @@ impl MelFilterbank {
         for (t, c) in spectrogram.columns().into_iter().enumerate() {
             col.iter_mut().zip(c).for_each(|(o, v)| *o = *v);
             self.project(&col, &mut mel);
-            out.column_mut(t).iter_mut().zip(&mel).for_each(|(o, v)| *o = *v);
+            out.column_mut(t)
+                .iter_mut()
+                .zip(&mel)
+                .for_each(|(o, v)| *o = *v);
         }
         Ok(out)
     }
@@ -324,6 +348,8 @@ pub struct MelSpectrogramConfig {
     pub scale: MelScale,
     /// Filter normalisation (Slaney).
     pub norm: MelNorm,
+    /// Arithmetic of the STFT (`f32`: mel bands hide its rounding; see [`Precision`]).
+    pub precision: Precision,
 }
 
 impl Default for MelSpectrogramConfig {
@@ -344,6 +370,7 @@ impl Default for MelSpectrogramConfig {
             fmax: mel.fmax,
             scale: mel.scale,
             norm: mel.norm,
+            precision: Precision::F32,
         }
     }
 }
@@ -358,6 +385,7 @@ impl MelSpectrogramConfig {
             window: self.window,
             center: self.center,
             pad_mode: self.pad_mode,
+            precision: self.precision,
         }
     }
 
@@ -400,7 +428,11 @@ impl MelSpectrogram {
     /// non-finite or non-positive `power`.
     pub fn new(config: MelSpectrogramConfig) -> Result<Self> {
         if !(config.power.is_finite() && config.power > 0.0) {
-            return Err(invalid("power", config.power.to_string(), "must be finite and > 0"));
+            return Err(invalid(
+                "power",
+                config.power.to_string(),
+                "must be finite and > 0",
+            ));
         }
         Ok(Self {
             config,
@@ -465,14 +497,21 @@ impl MelSpectrogram {
         self.stft.for_each_frame(y, scratch, |t, s| {
             spectrum_power(s, p, &mut power);
             self.filterbank.project(&power, &mut mel);
-            out.column_mut(t).iter_mut().zip(&mel).for_each(|(o, v)| *o = *v);
+            out.column_mut(t)
+                .iter_mut()
+                .zip(&mel)
+                .for_each(|(o, v)| *o = *v);
         })?;
         Ok(())
     }
 }
 
 fn invalid(field: &'static str, value: String, reason: &'static str) -> Error {
-    Error::InvalidConfig { field, value, reason }
+    Error::InvalidConfig {
+        field,
+        value,
+        reason,
+    }
 }
 
 #[cfg(test)]
@@ -484,7 +523,10 @@ mod tests {
         for hz in [0.0, 300.0, 999.0, 1000.0, 4000.0, 11025.0] {
             for scale in [MelScale::Slaney, MelScale::Htk] {
                 let back = mel_to_hz(hz_to_mel(hz, scale), scale);
-                assert!((back - hz).abs() < 1e-9 * hz.max(1.0), "{hz} {scale:?} {back}");
+                assert!(
+                    (back - hz).abs() < 1e-9 * hz.max(1.0),
+                    "{hz} {scale:?} {back}"
+                );
             }
         }
         assert!((hz_to_mel(1000.0, MelScale::Slaney) - 15.0).abs() < 1e-12);
@@ -492,7 +534,14 @@ mod tests {
 
     #[test]
     fn fmax_below_fmin_is_rejected() {
-        let cfg = MelConfig { fmin: 4000.0, fmax: Some(100.0), ..MelConfig::default() };
-        assert!(matches!(MelFilterbank::new(&cfg), Err(Error::InvalidConfig { field: "fmax", .. })));
+        let cfg = MelConfig {
+            fmin: 4000.0,
+            fmax: Some(100.0),
+            ..MelConfig::default()
+        };
+        assert!(matches!(
+            MelFilterbank::new(&cfg),
+            Err(Error::InvalidConfig { field: "fmax", .. })
+        ));
     }
 }

@@ -30,7 +30,12 @@ pub struct MfccConfig {
 
 impl Default for MfccConfig {
     fn default() -> Self {
-        Self { n_mfcc: 20, lifter: 0.0, mel: MelSpectrogramConfig::default(), db: DbConfig::default() }
+        Self {
+            n_mfcc: 20,
+            lifter: 0.0,
+            mel: MelSpectrogramConfig::default(),
+            db: DbConfig::default(),
+        }
     }
 }
 
@@ -48,7 +53,7 @@ pub struct Mfcc {
     config: MfccConfig,
     mel: MelSpectrogram,
     /// `(n_mfcc, n_mels)` DCT-II basis with the ortho scaling and the lifter folded in.
-    basis: Array2<f32>,
+    basis: Array2<f64>,
 }
 
 impl Mfcc {
@@ -75,7 +80,11 @@ impl Mfcc {
         }
         config.db.validate()?;
         let basis = dct_basis(config.n_mfcc, n_mels, config.lifter);
-        Ok(Self { config, mel: MelSpectrogram::new(config.mel)?, basis })
+        Ok(Self {
+            config,
+            mel: MelSpectrogram::new(config.mel)?,
+            basis,
+        })
     }
 
     /// The configuration.
@@ -90,7 +99,7 @@ impl Mfcc {
     pub fn compute(&self, y: &[f32]) -> Result<Array2<f32>> {
         let mut mel = self.mel.compute(y)?;
         power_to_db_array_in_place(&mut mel, &self.config.db)?;
-        Ok(self.basis.dot(&mel))
+        self.from_db(mel.view())
     }
 
     /// The MFCCs of an already computed dB mel spectrogram `(n_mels, n_frames)`
@@ -106,23 +115,29 @@ impl Mfcc {
                 got: s_db.shape().to_vec(),
             });
         }
-        Ok(self.basis.dot(&s_db))
+        // Accumulate in f64: the sums reach hundreds of dB, where f32 keeps only ~1e-5.
+        let s64 = s_db.mapv(f64::from);
+        Ok(self.basis.dot(&s64).mapv(|v| v as f32))
     }
 }
 
 /// The first `n_out` rows of the orthonormal DCT-II matrix of size `n`, times the lifter.
-fn dct_basis(n_out: usize, n: usize, lifter: f32) -> Array2<f32> {
+fn dct_basis(n_out: usize, n: usize, lifter: f32) -> Array2<f64> {
     let nf = n as f64;
     let lifter = f64::from(lifter);
     Array2::from_shape_fn((n_out, n), |(k, m)| {
-        let scale = if k == 0 { (1.0 / nf).sqrt() } else { (2.0 / nf).sqrt() };
+        let scale = if k == 0 {
+            (1.0 / nf).sqrt()
+        } else {
+            (2.0 / nf).sqrt()
+        };
         let c = (std::f64::consts::PI * k as f64 * (2 * m + 1) as f64 / (2.0 * nf)).cos();
         let lift = if lifter > 0.0 {
             1.0 + (lifter / 2.0) * (std::f64::consts::PI * (k + 1) as f64 / lifter).sin()
         } else {
             1.0
         };
-        (scale * c * lift) as f32
+        scale * c * lift
     })
 }
 

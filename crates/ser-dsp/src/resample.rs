@@ -35,15 +35,35 @@ pub struct Resampler {
 
 impl std::fmt::Debug for Resampler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Resampler").field("from", &self.from).field("to", &self.to).finish()
+        f.debug_struct("Resampler")
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .finish()
     }
 }
 
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// Plans rubato's `Fft` with FFT blocks of about [`SUB_CHUNK_FRAMES`] input frames whose
+/// input and output sizes are both even.
+///
+/// rubato's filter is centred on input frame `fft_size_in / 2` (integer division) and it
+/// reports a delay of `fft_size_out / 2` output frames: with an odd block size the two
+/// disagree by half a sample, which shows as a fractional delay (measured: only 12 dB of
+/// agreement with soxr on a 6 kHz tone at 44.1 -> 16 kHz). Even sizes keep it exact.
 fn make_fft(from: u32, to: u32, fixed: FixedSync) -> Result<Fft<f32>> {
+    let g = gcd(from, to);
+    let (min_in, min_out) = ((from / g) as usize, (to / g) as usize);
+    let mut blocks = SUB_CHUNK_FRAMES.div_ceil(min_in).max(1);
+    if (blocks * min_in) % 2 == 1 || (blocks * min_out) % 2 == 1 {
+        blocks += 1;
+    }
     Fft::new_custom(
         from as usize,
         to as usize,
-        SUB_CHUNK_FRAMES,
+        blocks * min_in,
         1,
         1,
         WindowFunction::BlackmanHarris2,
@@ -52,9 +72,12 @@ fn make_fft(from: u32, to: u32, fixed: FixedSync) -> Result<Fft<f32>> {
     .map_err(|source| Error::ResamplerConstruction { from, to, source })
 }
 
-/// The output length of a whole clip: `ceil(len * to / from)`.
+/// The output length of a whole clip, `librosa.resample`'s rule:
+/// `ceil(len * (to / from))` in `f64` (so 44100 samples from 44.1 to 48 kHz give 48001, as
+/// librosa).
 pub fn resampled_len(len: usize, from: u32, to: u32) -> usize {
-    ((len as u128 * u128::from(to)).div_ceil(u128::from(from.max(1)))) as usize
+    let ratio = f64::from(to) / f64::from(from.max(1));
+    (len as f64 * ratio).ceil() as usize
 }
 
 impl Resampler {
@@ -67,7 +90,11 @@ impl Resampler {
         if from == 0 || to == 0 {
             return Err(Error::ZeroSampleRate);
         }
-        let inner = if from == to { None } else { Some(make_fft(from, to, FixedSync::Input)?) };
+        let inner = if from == to {
+            None
+        } else {
+            Some(make_fft(from, to, FixedSync::Input)?)
+        };
         Ok(Self { from, to, inner })
     }
 
@@ -113,12 +140,18 @@ impl Resampler {
             expected: vec![1, y.len()],
             got: vec![y.len()],
         })?;
-        let mut output =
-            SequentialSlice::new_mut(out.as_mut_slice(), 1, needed).map_err(|_| {
-                Error::ShapeMismatch { what: "resample output", expected: vec![1, needed], got: vec![needed] }
-            })?;
+        let mut output = SequentialSlice::new_mut(out.as_mut_slice(), 1, needed).map_err(|_| {
+            Error::ShapeMismatch {
+                what: "resample output",
+                expected: vec![1, needed],
+                got: vec![needed],
+            }
+        })?;
         let (_, produced) = inner.process_all_into_buffer(&input, &mut output, y.len(), None)?;
+        // rubato rounds its own f64 ratio; keep librosa's length (they differ by at most one
+        // sample past the end of the signal, when `len * ratio` is within an ulp of an integer).
         out.truncate(produced);
+        out.resize(resampled_len(y.len(), self.from, self.to), 0.0);
         Ok(())
     }
 }
@@ -177,12 +210,25 @@ impl StreamingResampler {
         if from == 0 || to == 0 {
             return Err(Error::ZeroSampleRate);
         }
-        let inner = if from == to { None } else { Some(make_fft(from, to, FixedSync::Input)?) };
+        let inner = if from == to {
+            None
+        } else {
+            Some(make_fft(from, to, FixedSync::Input)?)
+        };
         let (block, to_trim) = match &inner {
             Some(r) => (vec![0.0; r.output_frames_max()], r.output_delay()),
             None => (Vec::new(), 0),
         };
-        Ok(Self { from, to, inner, pending: Vec::new(), block, to_trim, consumed: 0, produced: 0 })
+        Ok(Self {
+            from,
+            to,
+            inner,
+            pending: Vec::new(),
+            block,
+            to_trim,
+            consumed: 0,
+            produced: 0,
+        })
     }
 
     /// Feeds `input`, appending the output that is ready to `out`.
@@ -204,10 +250,19 @@ impl StreamingResampler {
             if self.pending.len() - offset < need {
                 break;
             }
-            let (n_in, n_out) =
-                run_block(inner, &self.pending[offset..offset + need], &mut self.block, None)?;
+            let (n_in, n_out) = run_block(
+                inner,
+                &self.pending[offset..offset + need],
+                &mut self.block,
+                None,
+            )?;
             offset += n_in;
-            emit(&self.block[..n_out], &mut self.to_trim, &mut self.produced, out);
+            emit(
+                &self.block[..n_out],
+                &mut self.to_trim,
+                &mut self.produced,
+                out,
+            );
         }
         self.pending.drain(..offset);
         Ok(())
@@ -229,7 +284,12 @@ impl StreamingResampler {
                 let (_, n_out) = run_block(inner, &buf[..need], &mut self.block, partial)?;
                 partial = Some(0);
                 let wanted = n_out.min(expected - self.produced + self.to_trim);
-                emit(&self.block[..wanted], &mut self.to_trim, &mut self.produced, out);
+                emit(
+                    &self.block[..wanted],
+                    &mut self.to_trim,
+                    &mut self.produced,
+                    out,
+                );
             }
             inner.reset();
             self.to_trim = inner.output_delay();
@@ -276,7 +336,9 @@ mod tests {
 
     #[test]
     fn streaming_equals_whole_clip() {
-        let y: Vec<f32> = (0..30_000).map(|n| (n as f32 * 0.031).sin() * 0.5).collect();
+        let y: Vec<f32> = (0..30_000)
+            .map(|n| (n as f32 * 0.031).sin() * 0.5)
+            .collect();
         for (from, to) in [(48_000, 16_000), (22_050, 16_000), (16_000, 44_100)] {
             let whole = resample(&y, from, to).unwrap();
             let mut s = StreamingResampler::new(from, to).unwrap();
@@ -286,7 +348,11 @@ mod tests {
             }
             s.finish(&mut out).unwrap();
             assert_eq!(out.len(), whole.len(), "{from}->{to}");
-            let err = out.iter().zip(&whole).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            let err = out
+                .iter()
+                .zip(&whole)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
             assert!(err < 1e-5, "{from}->{to}: {err}");
         }
     }

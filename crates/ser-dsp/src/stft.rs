@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use ndarray::{Array2, ArrayView2};
-use realfft::num_complex::Complex32;
+use realfft::num_complex::{Complex32, Complex64};
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
 use crate::error::{Error, Result, check_finite, check_non_empty};
@@ -34,6 +34,25 @@ pub enum PadMode {
     Constant,
     /// Mirror without repeating the edge sample (`numpy.pad(mode="reflect")`).
     Reflect,
+}
+
+/// The arithmetic precision of the forward transform.
+///
+/// librosa multiplies `float32` frames by a `float64` window and transforms in `float64`
+/// (numpy's FFT), then stores `complex64`. [`Precision::F64`] does the same; its bins agree
+/// with librosa to ~1e-7 relative even 120 dB below the peak. [`Precision::F32`] is about
+/// twice as fast; its rounding error is ~1e-7 of each frame's energy, which is invisible in
+/// mel bands and dB (measured: 1.4e-5 relative on mel spectrograms, 8e-4 dB on log-mels) but
+/// reaches 0.5% on STFT bins 120 dB below the loudest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum Precision {
+    /// `f32` window product and FFT.
+    F32,
+    /// `f64` window product and FFT, as librosa (the default of [`StftConfig`]).
+    #[default]
+    F64,
 }
 
 /// Parameters of an [`Stft`]; the defaults are `librosa.stft`'s.
@@ -54,6 +73,8 @@ pub struct StftConfig {
     pub center: bool,
     /// Padding used when `center` is set (zeros).
     pub pad_mode: PadMode,
+    /// Arithmetic of the forward FFT (`f64`, as librosa).
+    pub precision: Precision,
 }
 
 impl Default for StftConfig {
@@ -65,6 +86,7 @@ impl Default for StftConfig {
             window: Window::Hann,
             center: true,
             pad_mode: PadMode::Constant,
+            precision: Precision::F64,
         }
     }
 }
@@ -72,7 +94,10 @@ impl Default for StftConfig {
 impl StftConfig {
     /// The default config with this FFT length.
     pub fn new(n_fft: usize) -> Self {
-        Self { n_fft, ..Self::default() }
+        Self {
+            n_fft,
+            ..Self::default()
+        }
     }
     /// Sets the hop length.
     pub fn with_hop_length(mut self, hop_length: usize) -> Self {
@@ -97,6 +122,11 @@ impl StftConfig {
     /// Sets the padding mode.
     pub fn with_pad_mode(mut self, pad_mode: PadMode) -> Self {
         self.pad_mode = pad_mode;
+        self
+    }
+    /// Sets the precision.
+    pub fn with_precision(mut self, precision: Precision) -> Self {
+        self.precision = precision;
         self
     }
     /// The window length after defaults.
@@ -124,13 +154,17 @@ pub struct Stft {
     config: StftConfig,
     hop: usize,
     window: Vec<f32>,
+    window64: Vec<f64>,
     forward: Arc<dyn RealToComplex<f32>>,
+    forward64: Option<Arc<dyn RealToComplex<f64>>>,
     inverse: Arc<dyn ComplexToReal<f32>>,
 }
 
 impl std::fmt::Debug for Stft {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stft").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Stft")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -140,6 +174,9 @@ pub struct StftScratch {
     frame: Vec<f32>,
     spectrum: Vec<Complex32>,
     fft: Vec<Complex32>,
+    frame64: Vec<f64>,
+    spectrum64: Vec<Complex64>,
+    fft64: Vec<Complex64>,
 }
 
 impl Stft {
@@ -161,12 +198,24 @@ impl Stft {
         if hop == 0 {
             return Err(invalid("hop_length", hop, "must be positive"));
         }
-        let window =
-            config.window.padded_f64(win_length, n_fft).into_iter().map(|v| v as f32).collect();
+        let window64 = config.window.padded_f64(win_length, n_fft);
+        let window = window64.iter().map(|&v| v as f32).collect();
         let mut planner = RealFftPlanner::<f32>::new();
         let forward = planner.plan_fft_forward(n_fft);
         let inverse = planner.plan_fft_inverse(n_fft);
-        Ok(Self { config, hop, window, forward, inverse })
+        let forward64 = match config.precision {
+            Precision::F32 => None,
+            Precision::F64 => Some(RealFftPlanner::<f64>::new().plan_fft_forward(n_fft)),
+        };
+        Ok(Self {
+            config,
+            hop,
+            window,
+            window64,
+            forward,
+            forward64,
+            inverse,
+        })
     }
 
     /// The configuration.
@@ -195,7 +244,11 @@ impl Stft {
     }
 
     fn pad(&self) -> usize {
-        if self.config.center { self.config.n_fft / 2 } else { 0 }
+        if self.config.center {
+            self.config.n_fft / 2
+        } else {
+            0
+        }
     }
 
     /// The number of frames for an input of `n_samples` samples (0 if it is too short:
@@ -211,10 +264,27 @@ impl Stft {
 
     /// Fresh scratch buffers for this transform.
     pub fn make_scratch(&self) -> StftScratch {
+        let (frame64, spectrum64, fft64) = match &self.forward64 {
+            Some(f) => (
+                f.make_input_vec(),
+                f.make_output_vec(),
+                f.make_scratch_vec(),
+            ),
+            None => (Vec::new(), Vec::new(), Vec::new()),
+        };
         StftScratch {
-            frame: self.forward.make_input_vec(),
+            frame: match self.forward64 {
+                Some(_) => Vec::new(),
+                None => self.forward.make_input_vec(),
+            },
             spectrum: self.forward.make_output_vec(),
-            fft: self.forward.make_scratch_vec(),
+            fft: match self.forward64 {
+                Some(_) => Vec::new(),
+                None => self.forward.make_scratch_vec(),
+            },
+            frame64,
+            spectrum64,
+            fft64,
         }
     }
 
@@ -223,13 +293,23 @@ impl Stft {
         check_finite("stft", y)?;
         let n = self.n_frames(y.len());
         if n == 0 {
-            return Err(Error::TooShort { what: "stft", needed: self.config.n_fft, got: y.len() });
+            return Err(Error::TooShort {
+                what: "stft",
+                needed: self.config.n_fft,
+                got: y.len(),
+            });
         }
         Ok(n)
     }
 
     /// Writes frame `t` of `y` (padded as configured), windowed, into `frame`.
-    fn fill_frame(&self, y: &[f32], t: usize, frame: &mut [f32]) {
+    fn fill_frame<T: Copy + Default + std::ops::Mul<Output = T> + From<f32>>(
+        &self,
+        y: &[f32],
+        window: &[T],
+        t: usize,
+        frame: &mut [T],
+    ) {
         let n_fft = self.config.n_fft;
         let len = y.len() as isize;
         let start = (t * self.hop) as isize - self.pad() as isize;
@@ -238,20 +318,20 @@ impl Stft {
         let hi = (len - start).clamp(0, n_fft as isize) as usize;
         if lo < hi {
             let src = &y[(start + lo as isize) as usize..(start + hi as isize) as usize];
-            for ((o, &x), &w) in frame[lo..hi].iter_mut().zip(src).zip(&self.window[lo..hi]) {
-                *o = x * w;
+            for ((o, &x), &w) in frame[lo..hi].iter_mut().zip(src).zip(&window[lo..hi]) {
+                *o = T::from(x) * w;
             }
         }
         let outside = (0..lo.min(n_fft)).chain(hi.max(lo)..n_fft);
         match self.config.pad_mode {
             PadMode::Constant => {
                 for i in outside {
-                    frame[i] = 0.0;
+                    frame[i] = T::default();
                 }
             }
             PadMode::Reflect => {
                 for i in outside {
-                    frame[i] = y[reflect_index(start + i as isize, y.len())] * self.window[i];
+                    frame[i] = T::from(y[reflect_index(start + i as isize, y.len())]) * window[i];
                 }
             }
         }
@@ -269,14 +349,32 @@ impl Stft {
         F: FnMut(usize, &[Complex32]),
     {
         let n_frames = self.check_input(y)?;
-        for t in 0..n_frames {
-            self.fill_frame(y, t, &mut scratch.frame);
-            self.forward.process_with_scratch(
-                &mut scratch.frame,
-                &mut scratch.spectrum,
-                &mut scratch.fft,
-            )?;
-            f(t, &scratch.spectrum);
+        match &self.forward64 {
+            None => {
+                for t in 0..n_frames {
+                    self.fill_frame(y, &self.window, t, &mut scratch.frame);
+                    self.forward.process_with_scratch(
+                        &mut scratch.frame,
+                        &mut scratch.spectrum,
+                        &mut scratch.fft,
+                    )?;
+                    f(t, &scratch.spectrum);
+                }
+            }
+            Some(forward) => {
+                for t in 0..n_frames {
+                    self.fill_frame(y, &self.window64, t, &mut scratch.frame64);
+                    forward.process_with_scratch(
+                        &mut scratch.frame64,
+                        &mut scratch.spectrum64,
+                        &mut scratch.fft64,
+                    )?;
+                    for (o, c) in scratch.spectrum.iter_mut().zip(&scratch.spectrum64) {
+                        *o = Complex32::new(c.re as f32, c.im as f32);
+                    }
+                    f(t, &scratch.spectrum);
+                }
+            }
         }
         Ok(n_frames)
     }
@@ -289,7 +387,10 @@ impl Stft {
         let mut out = Array2::zeros((self.n_bins(), self.n_frames(y.len())));
         let mut scratch = self.make_scratch();
         self.for_each_frame(y, &mut scratch, |t, s| {
-            out.column_mut(t).iter_mut().zip(s).for_each(|(o, v)| *o = *v);
+            out.column_mut(t)
+                .iter_mut()
+                .zip(s)
+                .for_each(|(o, v)| *o = *v);
         })?;
         Ok(out)
     }
@@ -305,7 +406,10 @@ impl Stft {
         let mut col = vec![0.0; self.n_bins()];
         self.for_each_frame(y, &mut scratch, |t, s| {
             spectrum_power(s, power, &mut col);
-            out.column_mut(t).iter_mut().zip(&col).for_each(|(o, v)| *o = *v);
+            out.column_mut(t)
+                .iter_mut()
+                .zip(&col)
+                .for_each(|(o, v)| *o = *v);
         })?;
         Ok(out)
     }
@@ -336,7 +440,11 @@ impl Stft {
     /// # Errors
     /// [`Error::ShapeMismatch`] if the bin count is not `n_fft / 2 + 1`, [`Error::Empty`] for no
     /// frames, [`Error::NonFinite`] for a non-finite value.
-    pub fn inverse(&self, stft: ArrayView2<'_, Complex32>, length: Option<usize>) -> Result<Vec<f32>> {
+    pub fn inverse(
+        &self,
+        stft: ArrayView2<'_, Complex32>,
+        length: Option<usize>,
+    ) -> Result<Vec<f32>> {
         let n_fft = self.config.n_fft;
         let hop = self.hop;
         if stft.nrows() != self.n_bins() {
@@ -346,10 +454,16 @@ impl Stft {
                 got: vec![stft.nrows(), stft.ncols()],
             });
         }
-        if let Some((index, v)) =
-            stft.iter().enumerate().find(|(_, v)| !(v.re.is_finite() && v.im.is_finite()))
+        if let Some((index, v)) = stft
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !(v.re.is_finite() && v.im.is_finite()))
         {
-            return Err(Error::NonFinite { what: "istft", index, value: v.re + v.im });
+            return Err(Error::NonFinite {
+                what: "istft",
+                index,
+                value: v.re + v.im,
+            });
         }
         let pad = self.pad();
         let mut n_frames = stft.ncols();
@@ -369,7 +483,10 @@ impl Stft {
         let mut scratch = self.inverse.make_scratch_vec();
         let scale = 1.0 / n_fft as f32;
         for t in 0..n_frames {
-            spectrum.iter_mut().zip(stft.column(t)).for_each(|(o, v)| *o = *v);
+            spectrum
+                .iter_mut()
+                .zip(stft.column(t))
+                .for_each(|(o, v)| *o = *v);
             if let Some(first) = spectrum.first_mut() {
                 first.im = 0.0;
             }
@@ -378,7 +495,8 @@ impl Stft {
                     last.im = 0.0;
                 }
             }
-            self.inverse.process_with_scratch(&mut spectrum, &mut frame, &mut scratch)?;
+            self.inverse
+                .process_with_scratch(&mut spectrum, &mut frame, &mut scratch)?;
             let off = t * hop;
             for (i, (&x, &w)) in frame.iter().zip(&self.window).enumerate() {
                 y[off + i] += x * scale * w;
@@ -405,11 +523,15 @@ impl Stft {
 /// Writes `|s|^power` of each bin into `out` (`re² + im²` exactly for `power = 2`).
 pub(crate) fn spectrum_power(s: &[Complex32], power: f32, out: &mut [f32]) {
     if power == 2.0 {
-        out.iter_mut().zip(s).for_each(|(o, c)| *o = c.re * c.re + c.im * c.im);
+        out.iter_mut()
+            .zip(s)
+            .for_each(|(o, c)| *o = c.re * c.re + c.im * c.im);
     } else if power == 1.0 {
         out.iter_mut().zip(s).for_each(|(o, c)| *o = c.norm());
     } else {
-        out.iter_mut().zip(s).for_each(|(o, c)| *o = c.norm().powf(power));
+        out.iter_mut()
+            .zip(s)
+            .for_each(|(o, c)| *o = c.norm().powf(power));
     }
 }
 
@@ -425,7 +547,11 @@ fn reflect_index(i: isize, len: usize) -> usize {
 }
 
 fn invalid(field: &'static str, value: usize, reason: &'static str) -> Error {
-    Error::InvalidConfig { field, value: value.to_string(), reason }
+    Error::InvalidConfig {
+        field,
+        value: value.to_string(),
+        reason,
+    }
 }
 
 #[cfg(test)]
@@ -443,8 +569,12 @@ mod tests {
     fn frame_count_matches_librosa() {
         let stft = Stft::new(StftConfig::default()).unwrap();
         assert_eq!(stft.n_frames(48_000), 94);
-        let no_center = Stft::new(StftConfig::new(1024).with_hop_length(256).with_center(false))
-            .unwrap();
+        let no_center = Stft::new(
+            StftConfig::new(1024)
+                .with_hop_length(256)
+                .with_center(false),
+        )
+        .unwrap();
         assert_eq!(no_center.n_frames(1023), 0);
         assert_eq!(no_center.n_frames(1024 + 256 * 3 + 10), 4);
     }
@@ -453,7 +583,10 @@ mod tests {
     fn zero_hop_is_a_config_error() {
         assert!(matches!(
             Stft::new(StftConfig::new(8).with_win_length(2)),
-            Err(Error::InvalidConfig { field: "hop_length", .. })
+            Err(Error::InvalidConfig {
+                field: "hop_length",
+                ..
+            })
         ));
     }
 }

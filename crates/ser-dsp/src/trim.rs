@@ -33,14 +33,21 @@ pub struct TrimConfig {
 
 impl Default for TrimConfig {
     fn default() -> Self {
-        Self { top_db: 60.0, frame_length: 2048, hop_length: 512 }
+        Self {
+            top_db: 60.0,
+            frame_length: 2048,
+            hop_length: 512,
+        }
     }
 }
 
 impl TrimConfig {
     /// The default config with this threshold.
     pub fn with_top_db(top_db: f32) -> Self {
-        Self { top_db, ..Self::default() }
+        Self {
+            top_db,
+            ..Self::default()
+        }
     }
 
     fn validate(&self) -> Result<()> {
@@ -53,7 +60,11 @@ impl TrimConfig {
         }
         if self.frame_length == 0 || self.hop_length == 0 {
             return Err(Error::InvalidConfig {
-                field: if self.frame_length == 0 { "frame_length" } else { "hop_length" },
+                field: if self.frame_length == 0 {
+                    "frame_length"
+                } else {
+                    "hop_length"
+                },
                 value: "0".into(),
                 reason: "must be positive",
             });
@@ -143,7 +154,9 @@ mod tests {
 
     #[test]
     fn block_and_direct_frame_sums_agree() {
-        let y: Vec<f32> = (0..5000).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
+        let y: Vec<f32> = (0..5000)
+            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
+            .collect();
         let fast = frame_mean_squares(&y, 2048, 512);
         // 2048 / 2 = 1024 is not a multiple of 384, so this takes the direct path.
         let direct: Vec<f64> = {

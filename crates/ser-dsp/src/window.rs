@@ -52,7 +52,10 @@ impl Window {
 
     /// The periodic window of `len` samples, as `f32`.
     pub fn coefficients(self, len: usize) -> Vec<f32> {
-        self.coefficients_f64(len).into_iter().map(|v| v as f32).collect()
+        self.coefficients_f64(len)
+            .into_iter()
+            .map(|v| v as f32)
+            .collect()
     }
 
     /// The window of `win_length` samples centred in `n_fft` zeros, as `librosa.util.pad_center`
