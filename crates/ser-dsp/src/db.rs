@@ -124,18 +124,16 @@ pub fn power_to_db_in_place(s: &mut [f32], config: &DbConfig) -> Result<()> {
     }
     let amin = config.amin;
     let reference = match config.reference {
-        Ref::Max => s.iter().copied().fold(0.0f32, f32::max),
+        Ref::Max => crate::kernels::max_non_negative(s),
         Ref::Value(v) => v.abs(),
     };
-    let offset = 10.0 * reference.max(amin).log10();
+    let offset = db10(reference.max(amin));
     match config.top_db {
-        None => s
-            .iter_mut()
-            .for_each(|v| *v = 10.0 * v.max(amin).log10() - offset),
+        None => s.iter_mut().for_each(|v| *v = db10(v.max(amin)) - offset),
         Some(top_db) => {
             // The floor is decided on the power: bins below it need no logarithm.
-            let peak = s.iter().copied().fold(0.0f32, f32::max);
-            let peak_db = 10.0 * peak.max(amin).log10() - offset;
+            let peak = crate::kernels::max_non_negative(s);
+            let peak_db = db10(peak.max(amin)) - offset;
             let floor_db = peak_db - top_db;
             // A bin whose power is clearly below the floor maps to the floor; the margin keeps
             // bins near the threshold on the exact path.
@@ -145,7 +143,7 @@ pub fn power_to_db_in_place(s: &mut [f32], config: &DbConfig) -> Result<()> {
                 *v = if fast && *v < floor_power {
                     floor_db
                 } else {
-                    (10.0 * v.max(amin).log10() - offset).max(floor_db)
+                    (db10(v.max(amin)) - offset).max(floor_db)
                 };
             }
         }
@@ -188,6 +186,14 @@ pub fn amplitude_to_db<D: Dimension>(
         top_db: config.top_db,
     };
     power_to_db(squared.view(), &cfg)
+}
+
+/// `10 log10(x)`, computed as `10 log10(2) log2(x)`: libm's `log2f` is about twice as fast as
+/// its `log10f`, and the result differs by an ulp or two (~1e-6 dB).
+#[inline]
+fn db10(x: f32) -> f32 {
+    const TEN_LOG10_2: f32 = 3.010_299_956_639_812;
+    TEN_LOG10_2 * x.log2()
 }
 
 fn invalid(field: &'static str, value: f32, reason: &'static str) -> Error {

@@ -97,6 +97,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Returns the first non-finite sample as an error.
 pub(crate) fn check_finite(what: &'static str, y: &[f32]) -> Result<()> {
+    if crate::kernels::all_finite(y) {
+        return Ok(());
+    }
     match y.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
         Some(index) => Err(Error::NonFinite {

@@ -54,6 +54,7 @@ pub mod audio;
 pub mod batch;
 pub mod db;
 pub mod error;
+mod kernels;
 pub mod logmel;
 pub mod mel;
 pub mod mfcc;
@@ -76,7 +77,7 @@ pub use mel::{
 pub use mfcc::{Mfcc, MfccConfig};
 pub use ndarray;
 pub use normalize::peak_normalize;
-pub use pad::{Crop, pad_or_truncate};
+pub use pad::{Crop, pad_or_truncate, pad_or_truncate_in_place};
 pub use realfft::num_complex;
 pub use resample::{Resampler, StreamingResampler, resample};
 pub use stft::{PadMode, Precision, Stft, StftConfig, StftScratch};

@@ -20,7 +20,7 @@ use crate::db::{DbConfig, Ref, power_to_db_array_in_place};
 use crate::error::{Error, Result, check_finite, check_non_empty};
 use crate::mel::{MelNorm, MelScale, MelSpectrogram, MelSpectrogramConfig};
 use crate::normalize::peak_normalize;
-use crate::pad::{Crop, pad_or_truncate};
+use crate::pad::{Crop, pad_or_truncate_in_place};
 use crate::resample::Resampler;
 use crate::stft::{PadMode, Precision};
 use crate::trim::{TrimConfig, trim};
@@ -197,13 +197,24 @@ impl LogMel {
     /// # Errors
     /// As [`LogMel::extract_samples`].
     pub fn prepare(&self, y: &[f32], sample_rate: u32) -> Result<Vec<f32>> {
+        check_non_empty("log-mel", y)?;
+        self.prepare_owned(y.to_vec(), sample_rate)
+    }
+
+    /// [`LogMel::prepare`] on a buffer it may change and reuse: normalisation and trimming
+    /// happen in place, and at the target rate no copy is made, so a long input needs no
+    /// memory beyond itself, the resampled signal (if the rate differs; the input is freed
+    /// right after) and the output.
+    ///
+    /// # Errors
+    /// As [`LogMel::extract_samples`].
+    pub fn prepare_owned(&self, mut y: Vec<f32>, sample_rate: u32) -> Result<Vec<f32>> {
         if sample_rate == 0 {
             return Err(Error::ZeroSampleRate);
         }
-        check_non_empty("log-mel", y)?;
-        check_finite("log-mel", y)?;
+        check_non_empty("log-mel", &y)?;
+        check_finite("log-mel", &y)?;
         let cfg = &self.config;
-        let mut y = y.to_vec();
         if cfg.silence == SilencePolicy::Reject && y.iter().all(|v| *v == 0.0) {
             return Err(Error::Silent {
                 what: "log-mel",
@@ -225,11 +236,26 @@ impl LogMel {
             Resampler::new(sample_rate, cfg.sample_rate)?.process(&y[kept])?
         };
         if let Some(n) = cfg.n_samples() {
-            if y.len() != n {
-                y = pad_or_truncate(&y, n, cfg.crop);
-            }
+            pad_or_truncate_in_place(&mut y, n, cfg.crop);
         }
         Ok(y)
+    }
+
+    /// The log-mel of an owned clip, without copying it first (see
+    /// [`LogMel::prepare_owned`]).
+    ///
+    /// # Errors
+    /// As [`LogMel::extract_samples`].
+    pub fn extract_owned(&self, audio: Audio) -> Result<Array2<f32>> {
+        let sample_rate = audio.sample_rate();
+        let y = self.prepare_owned(audio.into_samples(), sample_rate)?;
+        self.spectrogram(&y)
+    }
+
+    fn spectrogram(&self, y: &[f32]) -> Result<Array2<f32>> {
+        let mut mel = self.mel.compute(y)?;
+        power_to_db_array_in_place(&mut mel, &self.config.db())?;
+        Ok(mel)
     }
 
     /// The log-mel of `y` sampled at `sample_rate` Hz, shape `(n_mels, n_frames)`.
@@ -239,9 +265,7 @@ impl LogMel {
     /// [`SilencePolicy::Keep`]), [`Error::TooShort`] when no frame fits, or a resampling error.
     pub fn extract_samples(&self, y: &[f32], sample_rate: u32) -> Result<Array2<f32>> {
         let y = self.prepare(y, sample_rate)?;
-        let mut mel = self.mel.compute(&y)?;
-        power_to_db_array_in_place(&mut mel, &self.config.db())?;
-        Ok(mel)
+        self.spectrogram(&y)
     }
 }
 

@@ -302,15 +302,11 @@ impl MelFilterbank {
             });
         }
         let mut out = Array2::zeros((self.n_mels(), spectrogram.ncols()));
-        let mut col = vec![0.0; self.n_bins];
-        let mut mel = vec![0.0; self.n_mels()];
-        for (t, c) in spectrogram.columns().into_iter().enumerate() {
-            col.iter_mut().zip(c).for_each(|(o, v)| *o = *v);
-            self.project(&col, &mut mel);
-            out.column_mut(t)
-                .iter_mut()
-                .zip(&mel)
-                .for_each(|(o, v)| *o = *v);
+        // Row-wise: out[m, :] += w * S[f, :] over each band's bins, contiguous rows either way.
+        for (band, mut row) in self.bands.iter().zip(out.rows_mut()) {
+            for (k, &w) in band.weights.iter().enumerate() {
+                row.scaled_add(w, &spectrogram.row(band.start + k));
+            }
         }
         Ok(out)
     }

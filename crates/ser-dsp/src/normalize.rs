@@ -18,7 +18,7 @@ use crate::error::{Result, check_finite};
 /// [`crate::Error::NonFinite`] if a sample is NaN or infinite (nothing is changed then).
 pub fn peak_normalize(y: &mut [f32]) -> Result<f32> {
     check_finite("peak_normalize", y)?;
-    let peak = y.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let peak = crate::kernels::max_abs(y);
     if peak > 0.0 {
         y.iter_mut().for_each(|v| *v /= peak);
     }

@@ -46,6 +46,27 @@ pub fn pad_or_truncate(y: &[f32], n: usize, crop: Crop) -> Vec<f32> {
     out
 }
 
+/// [`pad_or_truncate`] in place: `y` ends with exactly `n` samples, reusing its allocation.
+///
+/// ```
+/// use ser_dsp::{Crop, pad_or_truncate_in_place};
+/// let mut y = vec![1.0, 2.0, 3.0];
+/// pad_or_truncate_in_place(&mut y, 6, Crop::Start);
+/// assert_eq!(y, vec![0.0, 1.0, 2.0, 3.0, 0.0, 0.0]);
+/// ```
+pub fn pad_or_truncate_in_place(y: &mut Vec<f32>, n: usize, crop: Crop) {
+    let len = y.len();
+    let (left, _right, start) = pad_plan(len, n, crop);
+    if len <= n {
+        y.resize(n, 0.0);
+        y.copy_within(0..len, left);
+        y[..left].fill(0.0);
+    } else {
+        y.copy_within(start..start + n, 0);
+        y.truncate(n);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +76,20 @@ mod tests {
         assert_eq!(pad_plan(10, 15, Crop::Start), (2, 3, 0));
         assert_eq!(pad_plan(10, 16, Crop::Start), (3, 3, 0));
         assert_eq!(pad_plan(17, 10, Crop::Center), (0, 0, 3));
+    }
+
+    #[test]
+    fn in_place_equals_copying() {
+        for len in [0usize, 1, 5, 9, 10, 11, 17] {
+            for n in [1usize, 4, 10, 15] {
+                for crop in [Crop::Start, Crop::Center] {
+                    let y: Vec<f32> = (0..len).map(|i| i as f32 + 1.0).collect();
+                    let mut z = y.clone();
+                    pad_or_truncate_in_place(&mut z, n, crop);
+                    assert_eq!(z, pad_or_truncate(&y, n, crop), "{len} -> {n} {crop:?}");
+                }
+            }
+        }
     }
 
     #[test]

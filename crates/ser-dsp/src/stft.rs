@@ -337,6 +337,23 @@ impl Stft {
         }
     }
 
+    /// A test telling which frames read only zeros (always false with reflect padding).
+    fn zero_frame_test(&self, y: &[f32]) -> impl Fn(usize) -> bool + use<> {
+        let n_fft = self.config.n_fft as isize;
+        let (hop, pad) = (self.hop as isize, self.pad() as isize);
+        let bounds = match self.config.pad_mode {
+            PadMode::Reflect => None,
+            PadMode::Constant => first_last_nonzero(y),
+        };
+        move |t| {
+            let start = t as isize * hop - pad;
+            match bounds {
+                None => false,
+                Some((first, last)) => start + n_fft <= first as isize || start > last as isize,
+            }
+        }
+    }
+
     /// Runs the transform frame by frame: `f(t, spectrum)` is called for every frame `t` in
     /// order with its `n_fft / 2 + 1` complex bins. Nothing but `scratch` is allocated.
     ///
@@ -349,9 +366,17 @@ impl Stft {
         F: FnMut(usize, &[Complex32]),
     {
         let n_frames = self.check_input(y)?;
+        // With zero padding, a frame that lies wholly in the silent head or tail of the input
+        // (e.g. the padding of a short clip to a fixed length) transforms to zeros: skip its FFT.
+        let zero_frame = self.zero_frame_test(y);
         match &self.forward64 {
             None => {
                 for t in 0..n_frames {
+                    if zero_frame(t) {
+                        scratch.spectrum.fill(Complex32::new(0.0, 0.0));
+                        f(t, &scratch.spectrum);
+                        continue;
+                    }
                     self.fill_frame(y, &self.window, t, &mut scratch.frame);
                     self.forward.process_with_scratch(
                         &mut scratch.frame,
@@ -363,6 +388,11 @@ impl Stft {
             }
             Some(forward) => {
                 for t in 0..n_frames {
+                    if zero_frame(t) {
+                        scratch.spectrum.fill(Complex32::new(0.0, 0.0));
+                        f(t, &scratch.spectrum);
+                        continue;
+                    }
                     self.fill_frame(y, &self.window64, t, &mut scratch.frame64);
                     forward.process_with_scratch(
                         &mut scratch.frame64,
@@ -533,6 +563,16 @@ pub(crate) fn spectrum_power(s: &[Complex32], power: f32, out: &mut [f32]) {
             .zip(s)
             .for_each(|(o, c)| *o = c.norm().powf(power));
     }
+}
+
+/// The indices of the first and last non-zero samples, or `None` when all are zero (and then
+/// nothing is skipped: an all-zero input is rare and cheap to transform anyway).
+fn first_last_nonzero(y: &[f32]) -> Option<(usize, usize)> {
+    const BLOCK: usize = 64;
+    let first_block = y.chunks(BLOCK).position(|c| c.iter().any(|v| *v != 0.0))?;
+    let first = first_block * BLOCK + y[first_block * BLOCK..].iter().position(|v| *v != 0.0)?;
+    let last = y.iter().rposition(|v| *v != 0.0)?;
+    Some((first, last))
 }
 
 /// The index that `numpy.pad(mode="reflect")` reads for position `i` of a signal of `len`

@@ -16,6 +16,7 @@
 use std::ops::Range;
 
 use crate::error::{Error, Result, check_finite};
+use crate::kernels::sum_squares;
 
 /// Parameters of [`trim`]; defaults are `librosa.effects.trim`'s (`top_db = 60`,
 /// frames of 2048 with hop 512, reference = the loudest frame).
@@ -123,11 +124,10 @@ fn frame_mean_squares(y: &[f32], frame_length: usize, hop: usize) -> Vec<f64> {
     let pad = frame_length / 2;
     let n = y.len();
     let n_frames = 1 + (n + 2 * pad).saturating_sub(frame_length) / hop;
-    let sq = |v: &f32| f64::from(*v) * f64::from(*v);
     let inv = 1.0 / frame_length as f64;
     if pad % hop == 0 && frame_length % hop == 0 {
         // Frames are whole numbers of hop-sized blocks: sum each block once.
-        let blocks: Vec<f64> = y.chunks(hop).map(|c| c.iter().map(sq).sum()).collect();
+        let blocks: Vec<f64> = y.chunks(hop).map(sum_squares).collect();
         let per_frame = frame_length / hop;
         let lead = pad / hop;
         (0..n_frames)
@@ -142,7 +142,7 @@ fn frame_mean_squares(y: &[f32], frame_length: usize, hop: usize) -> Vec<f64> {
             .map(|t| {
                 let lo = (t * hop).saturating_sub(pad).min(n);
                 let hi = (t * hop + frame_length).saturating_sub(pad).min(n);
-                y[lo..hi].iter().map(sq).sum::<f64>() * inv
+                sum_squares(&y[lo..hi]) * inv
             })
             .collect()
     }
