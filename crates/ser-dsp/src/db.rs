@@ -192,7 +192,7 @@ pub fn amplitude_to_db<D: Dimension>(
 /// its `log10f`, and the result differs by an ulp or two (~1e-6 dB).
 #[inline]
 fn db10(x: f32) -> f32 {
-    const TEN_LOG10_2: f32 = 3.010_299_956_639_812;
+    const TEN_LOG10_2: f32 = 3.010_3;
     TEN_LOG10_2 * x.log2()
 }
 
