@@ -1,1 +1,169 @@
-//! Helpers shared by the example programs of `ser`.
+//! Helpers shared by the example programs of `ser`: finding audio files, writing `.npy`
+//! and PNG files atomically, and drawing spectrograms.
+
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use ndarray::Array2;
+use ser_dsp::ndarray;
+
+/// File extensions that the decoders of `ser-audio-io` read.
+pub const AUDIO_EXTENSIONS: &[&str] = &[
+    "wav", "wave", "flac", "mp3", "ogg", "oga", "aif", "aiff", "aifc",
+];
+
+/// Whether `path` has an audio extension (case-insensitive).
+pub fn is_audio(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// An input file and the path of its output relative to the output directory (without
+/// extension): the path below the directory that was given, or the file name.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// The audio file.
+    pub path: PathBuf,
+    /// Its relative output path, without extension.
+    pub relative: PathBuf,
+}
+
+/// Expands files and directories (recursively, sorted) into audio inputs.
+///
+/// # Errors
+/// A path that does not exist, or a directory that cannot be read.
+pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found = Vec::new();
+            for entry in walkdir::WalkDir::new(p).sort_by_file_name() {
+                let entry = entry.with_context(|| format!("cannot read {}", p.display()))?;
+                if entry.file_type().is_file() && is_audio(entry.path()) {
+                    let rel = entry.path().strip_prefix(p).unwrap_or(entry.path());
+                    found.push(Input {
+                        path: entry.path().to_path_buf(),
+                        relative: rel.with_extension(""),
+                    });
+                }
+            }
+            if found.is_empty() {
+                bail!("no audio files under {}", p.display());
+            }
+            out.extend(found);
+        } else if p.is_file() {
+            let name = p
+                .file_stem()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("out"));
+            out.push(Input {
+                path: p.clone(),
+                relative: name,
+            });
+        } else {
+            bail!("{}: no such file or directory", p.display());
+        }
+    }
+    Ok(out)
+}
+
+/// Writes `bytes` (produced by `write`) to `path` atomically: a temporary file in the same
+/// directory, then a rename. Refuses to replace an existing file unless `overwrite`.
+///
+/// # Errors
+/// The file exists (without `overwrite`), or an I/O error.
+pub fn write_atomic(
+    path: &Path,
+    overwrite: bool,
+    write: impl FnOnce(&mut BufWriter<&mut fs::File>) -> Result<()>,
+) -> Result<()> {
+    if !overwrite && path.exists() {
+        bail!("{} exists (pass --overwrite to replace it)", path.display());
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    {
+        let mut w = BufWriter::new(tmp.as_file_mut());
+        write(&mut w)?;
+        w.flush()?;
+    }
+    let persisted = if overwrite {
+        tmp.persist(path)
+    } else {
+        tmp.persist_noclobber(path)
+    };
+    persisted
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes a float32 `.npy` file atomically.
+///
+/// # Errors
+/// As [`write_atomic`].
+pub fn write_npy(path: &Path, array: &Array2<f32>, overwrite: bool) -> Result<()> {
+    use ndarray_npy::WriteNpyExt;
+    write_atomic(path, overwrite, |w| Ok(array.write_npy(w)?))
+}
+
+/// Draws a `(n_freq, n_frames)` dB map as a PNG with the magma colormap (librosa's
+/// `specshow` default for such data), low frequencies at the bottom, the data range mapped
+/// to the full colormap, each bin `scale` x `scale` pixels.
+///
+/// # Errors
+/// As [`write_atomic`], or a PNG encoding error.
+pub fn write_spectrogram_png(
+    path: &Path,
+    db: &Array2<f32>,
+    scale: usize,
+    overwrite: bool,
+) -> Result<()> {
+    let (rows, cols) = db.dim();
+    if rows == 0 || cols == 0 {
+        bail!("nothing to draw: the spectrogram is {rows} x {cols}");
+    }
+    let scale = scale.max(1);
+    let (lo, hi) = db
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let (w, h) = (cols * scale, rows * scale);
+    let mut pixels = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        let r = rows - 1 - y / scale;
+        for x in 0..w {
+            let t = f64::from((db[[r, x / scale]] - lo) / span);
+            let c = colorous::MAGMA.eval_continuous(t.clamp(0.0, 1.0));
+            pixels.extend_from_slice(&[c.r, c.g, c.b]);
+        }
+    }
+    write_atomic(path, overwrite, |out| {
+        let mut enc = png::Encoder::new(out, u32::try_from(w)?, u32::try_from(h)?);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header()?;
+        writer.write_image_data(&pixels)?;
+        writer.finish()?;
+        Ok(())
+    })
+}
+
+/// Runs `main`, printing an error as one line (with its causes) and exiting with status 1.
+pub fn run(main: impl FnOnce() -> Result<()>) {
+    if let Err(e) = main() {
+        let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+        eprintln!("error: {}", chain.join(": "));
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,702 @@
+//! Decoding files and readers to `f32` audio with Symphonia.
+//!
+//! # Sample conversion
+//!
+//! Decoded samples are converted to `f32` by Symphonia's `FromSample`, which divides by the
+//! full-scale power of two exactly as libsndfile (`soundfile.read(dtype='float32')`, hence
+//! `librosa.load`) does:
+//!
+//! | stored as | `f32` value |
+//! |---|---|
+//! | unsigned 8-bit `u` | `(u - 128) / 128` |
+//! | signed 16-bit `i` | `i / 32768` |
+//! | signed 24-bit `i` | `i / 2^23` |
+//! | signed 32-bit `i` | `i / 2^31`, rounded to nearest `f32` once |
+//! | 32-bit float | unchanged |
+//! | 64-bit float | rounded to nearest `f32` |
+//!
+//! Each is exact (or a single correct rounding), so a decoded 16-bit WAV equals
+//! `soundfile.read(path, dtype='float32')` bit for bit; the tests check every format against
+//! these formulas.
+//!
+//! # Policies
+//!
+//! * **Channels.** The mono loaders average the channels of each frame as `librosa.to_mono`
+//!   does (see [`MultiChannelAudio::to_mono`]); the `*_multichannel` loaders keep them.
+//! * **End of stream.** Symphonia signals the end of many streams with an "unexpected end of
+//!   file" I/O error; that is the normal end, not an error.
+//! * **Truncation.** A load fails with [`Error::Truncated`], carrying the frames present, when
+//!   the file holds fewer frames than its header declares and we can tell it was cut: the bytes
+//!   ran out inside a packet (WAV, AIFF), or the declared count is exact (FLAC `STREAMINFO`,
+//!   MP3 Xing/Info count with a LAME tag), or a container that reads its end while opening
+//!   (AIFF, Ogg) found it missing; such a file is then reopened as a stream to get the frames
+//!   present. [`DecodeErrorPolicy::ReturnPartial`] and [`DecodeErrorPolicy::SkipPacket`]
+//!   return those frames instead. MP3 files without a LAME tag (whose length Symphonia
+//!   estimates from the file size) and raw streams cannot be checked: the frames present are
+//!   returned. A file cut inside its header is always an error.
+//! * **Decode errors.** See [`DecodeErrorPolicy`]. Genuine I/O errors (other than the end of
+//!   file) always fail with [`Error::Io`].
+//! * **Reservation.** The output `Vec` is reserved once from the frame count the header
+//!   declares, so a long file is not copied while growing; the reservation is capped at
+//!   [`LoadOptions::max_reserved_samples`] (so a hostile header cannot make us allocate
+//!   without bound) and beyond it the `Vec` grows normally. A reservation the allocator refuses
+//!   is skipped, and excess capacity is released at the end.
+//! * **Gapless.** Encoder delay and padding declared by the stream (MP3 LAME tag, Vorbis,
+//!   FLAC) are trimmed.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use ser_dsp::Audio;
+use symphonia::core::codecs::CodecParameters;
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoderOptions};
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::well_known::{FORMAT_ID_FLAC, FORMAT_ID_MP3};
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::MetadataOptions;
+
+use crate::error::{Error, READER_PATH, Result, SymphoniaError};
+use crate::multichannel::{MultiChannelAudio, downmix_into};
+use crate::sniff::header_layout;
+
+/// The default of [`LoadOptions::max_reserved_samples`]: 2^28 samples (1 GiB of `f32`), about
+/// 93 minutes of mono 48 kHz audio or 4.6 hours at 16 kHz.
+pub const DEFAULT_MAX_RESERVED_SAMPLES: usize = 1 << 28;
+
+/// How many bytes are read ahead to check WAV and AIFF headers for zero channels or rate.
+const HEAD_LEN: u64 = 64 * 1024;
+
+/// What to do when a packet fails to decode, or the data ends before the header's frame count.
+///
+/// Whatever the policy, errors before the first packet (unknown format, malformed header,
+/// unsupported codec, ...) and genuine I/O errors always fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DecodeErrorPolicy {
+    /// Stop and return the error ([`Error::Decode`], [`Error::Truncated`] or
+    /// [`Error::SpecChanged`]); the audio decoded so far travels in the error, see
+    /// [`Error::partial`]. The default: a damaged file is never mistaken for a whole one.
+    #[default]
+    Fail,
+    /// Stop at the first error and return the audio decoded so far as `Ok`.
+    ReturnPartial,
+    /// Skip each packet that fails to decode (or whose sample rate or channel count differs
+    /// from the first packet's) and go on; the audio has a gap where each skipped packet was.
+    /// Errors of the container itself cannot be skipped (Symphonia cannot resume after them)
+    /// and, like truncation, return the audio decoded so far as `Ok`.
+    SkipPacket,
+}
+
+/// Options for the loaders. `LoadOptions::default()` is what [`load`] uses.
+///
+/// ```
+/// use ser_audio_io::{DecodeErrorPolicy, LoadOptions};
+/// let lenient = LoadOptions::default().with_on_decode_error(DecodeErrorPolicy::SkipPacket);
+/// assert_eq!(lenient.on_decode_error, DecodeErrorPolicy::SkipPacket);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoadOptions {
+    /// What to do with packets that fail to decode and truncated data (default:
+    /// [`DecodeErrorPolicy::Fail`]).
+    pub on_decode_error: DecodeErrorPolicy,
+    /// The most output samples reserved up front from the header's frame count (default:
+    /// [`DEFAULT_MAX_RESERVED_SAMPLES`]). Larger outputs grow normally past it.
+    pub max_reserved_samples: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            on_decode_error: DecodeErrorPolicy::Fail,
+            max_reserved_samples: DEFAULT_MAX_RESERVED_SAMPLES,
+        }
+    }
+}
+
+impl LoadOptions {
+    /// Sets [`LoadOptions::on_decode_error`].
+    pub fn with_on_decode_error(mut self, policy: DecodeErrorPolicy) -> Self {
+        self.on_decode_error = policy;
+        self
+    }
+
+    /// Sets [`LoadOptions::max_reserved_samples`].
+    pub fn with_max_reserved_samples(mut self, max_reserved_samples: usize) -> Self {
+        self.max_reserved_samples = max_reserved_samples;
+        self
+    }
+}
+
+/// Loads an audio file as mono `f32` (channel mean) at its own sample rate, with the default
+/// [`LoadOptions`].
+///
+/// The container is recognised from its bytes (the extension is only a hint).
+///
+/// # Errors
+/// Every failure names the file: [`Error::NotFound`], [`Error::Io`], [`Error::Empty`],
+/// [`Error::UnknownFormat`], [`Error::InvalidHeader`],
+/// [`Error::NoAudioTrack`], [`Error::ZeroChannels`], [`Error::ZeroSampleRate`],
+/// [`Error::UnsupportedCodec`], and mid-stream [`Error::Decode`], [`Error::Truncated`],
+/// [`Error::SpecChanged`] (which carry the audio decoded so far).
+pub fn load(path: impl AsRef<Path>) -> Result<Audio> {
+    load_with(path, &LoadOptions::default())
+}
+
+/// Loads an audio file as mono `f32` (channel mean, as `librosa.to_mono`) at its own sample
+/// rate.
+///
+/// # Errors
+/// As [`load`]; with [`DecodeErrorPolicy::ReturnPartial`] or [`DecodeErrorPolicy::SkipPacket`]
+/// the mid-stream errors become `Ok` with the audio decoded.
+pub fn load_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Audio> {
+    let path = path.as_ref();
+    let (mut file, hint) = open_file(path)?;
+    decode(&mut file, path, hint.as_deref(), Mix::Mono, options).map(MultiChannelAudio::into_mono)
+}
+
+/// Loads an audio file with its channels kept (interleaved), at its own sample rate.
+///
+/// # Errors
+/// As [`load_with`].
+pub fn load_multichannel(
+    path: impl AsRef<Path>,
+    options: &LoadOptions,
+) -> Result<MultiChannelAudio> {
+    let path = path.as_ref();
+    let (mut file, hint) = open_file(path)?;
+    decode(&mut file, path, hint.as_deref(), Mix::Keep, options)
+}
+
+/// Loads audio from any seekable reader (a [`std::io::Cursor`] over bytes, a file, ...) as mono
+/// `f32`. Decoding starts at the reader's current position.
+///
+/// `extension_hint` (such as `"mp3"`, without the dot) helps recognise formats without a
+/// distinctive header; the bytes decide. Errors name the source [`READER_PATH`]. A stream that
+/// cannot seek can be read into a `Vec<u8>` first and passed as a `Cursor`.
+///
+/// ```
+/// # #[cfg(all(feature = "wav", feature = "pcm"))] {
+/// use std::io::Cursor;
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("a.wav");
+/// # let audio = ser_dsp::Audio::new(vec![0.5; 160], 16_000)?;
+/// # ser_audio_io::save_wav(&path, &audio, ser_audio_io::WavFormat::Pcm16)?;
+/// let bytes = std::fs::read(&path)?;
+/// let audio = ser_audio_io::load_reader(Cursor::new(bytes), Some("wav"), &Default::default())?;
+/// assert_eq!(audio.len(), 160);
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`load_with`], with [`Error::Io`] also when the reader cannot seek.
+pub fn load_reader<R>(
+    reader: R,
+    extension_hint: Option<&str>,
+    options: &LoadOptions,
+) -> Result<Audio>
+where
+    R: Read + Seek + Send + Sync,
+{
+    load_reader_multichannel_impl(reader, extension_hint, Mix::Mono, options)
+        .map(MultiChannelAudio::into_mono)
+}
+
+/// Loads audio from any seekable reader with its channels kept, see [`load_reader`].
+///
+/// # Errors
+/// As [`load_reader`].
+pub fn load_reader_multichannel<R>(
+    reader: R,
+    extension_hint: Option<&str>,
+    options: &LoadOptions,
+) -> Result<MultiChannelAudio>
+where
+    R: Read + Seek + Send + Sync,
+{
+    load_reader_multichannel_impl(reader, extension_hint, Mix::Keep, options)
+}
+
+fn load_reader_multichannel_impl<R>(
+    reader: R,
+    extension_hint: Option<&str>,
+    mix: Mix,
+    options: &LoadOptions,
+) -> Result<MultiChannelAudio>
+where
+    R: Read + Seek + Send + Sync,
+{
+    let name = Path::new(READER_PATH);
+    let mut source = ReaderSource::new(reader).map_err(|source| io_error(name, source))?;
+    decode(&mut source, name, extension_hint, mix, options)
+}
+
+/// Mono downmix or channels kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mix {
+    Mono,
+    Keep,
+}
+
+/// Opens `path` for decoding; returns the file and its extension as a hint.
+fn open_file(path: &Path) -> Result<(File, Option<String>)> {
+    let file = File::open(path).map_err(|source| io_error(path, source))?;
+    let metadata = file.metadata().map_err(|source| io_error(path, source))?;
+    if metadata.is_dir() {
+        return Err(Error::Io {
+            path: path.to_path_buf(),
+            source: io::ErrorKind::IsADirectory.into(),
+        });
+    }
+    let hint = path.extension().and_then(|e| e.to_str()).map(str::to_owned);
+    Ok((file, hint))
+}
+
+/// Maps an I/O error on `path` to [`Error::NotFound`] or [`Error::Io`].
+fn io_error(path: &Path, source: io::Error) -> Error {
+    let path = path.to_path_buf();
+    if source.kind() == io::ErrorKind::NotFound {
+        Error::NotFound { path, source }
+    } else {
+        Error::Io { path, source }
+    }
+}
+
+/// Maps an error raised while opening the container or its decoder.
+fn open_error(path: &Path, source: SymphoniaError) -> Error {
+    let path = path.to_path_buf();
+    match source {
+        SymphoniaError::IoError(source) if source.kind() == io::ErrorKind::UnexpectedEof => {
+            Error::Truncated {
+                path,
+                expected_frames: None,
+                got_frames: 0,
+                partial: None,
+            }
+        }
+        SymphoniaError::IoError(source) => Error::Io { path, source },
+        source @ SymphoniaError::Unsupported(_) => Error::UnknownFormat { path, source },
+        source => Error::InvalidHeader { path, source },
+    }
+}
+
+/// A seekable reader seen from its initial position, with its length, as a Symphonia source.
+struct ReaderSource<R> {
+    inner: R,
+    /// The absolute position of our byte 0.
+    base: u64,
+    /// Our length (from `base` to the end).
+    len: u64,
+}
+
+impl<R: Read + Seek> ReaderSource<R> {
+    fn new(mut inner: R) -> io::Result<Self> {
+        let base = inner.stream_position()?;
+        let end = inner.seek(SeekFrom::End(0))?;
+        inner.seek(SeekFrom::Start(base))?;
+        Ok(Self {
+            inner,
+            base,
+            len: end.saturating_sub(base),
+        })
+    }
+}
+
+impl<R: Read> Read for ReaderSource<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl<R: Seek> Seek for ReaderSource<R> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let pos = match pos {
+            SeekFrom::Start(offset) => SeekFrom::Start(
+                self.base
+                    .checked_add(offset)
+                    .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?,
+            ),
+            other => other,
+        };
+        let absolute = self.inner.seek(pos)?;
+        absolute.checked_sub(self.base).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of the audio",
+            )
+        })
+    }
+}
+
+impl<R: Read + Seek + Send + Sync> MediaSource for ReaderSource<R> {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+
+    fn byte_len(&self) -> Option<u64> {
+        Some(self.len)
+    }
+}
+
+/// Reads the first bytes (to reject empty sources and zero-channel/zero-rate WAV and AIFF
+/// headers with a precise error), then rewinds.
+fn check_head(source: &mut dyn MediaSource, name: &Path) -> Result<()> {
+    let mut head = Vec::new();
+    Read::take(&mut *source, HEAD_LEN)
+        .read_to_end(&mut head)
+        .map_err(|e| io_error(name, e))?;
+    source
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| io_error(name, e))?;
+    if head.is_empty() {
+        return Err(Error::Empty {
+            path: name.to_path_buf(),
+        });
+    }
+    if let Some(layout) = header_layout(&head) {
+        if layout.channels == 0 {
+            return Err(Error::ZeroChannels {
+                path: name.to_path_buf(),
+            });
+        }
+        if layout.zero_rate {
+            return Err(Error::ZeroSampleRate {
+                path: name.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Probes `source` with the default registry.
+fn probe<'a>(
+    source: Shared<'a>,
+    hint: &Hint,
+) -> std::result::Result<Box<dyn FormatReader + 'a>, SymphoniaError> {
+    let stream = MediaSourceStream::new(Box::new(source), MediaSourceStreamOptions::default());
+    symphonia::default::get_probe().probe(
+        hint,
+        stream,
+        FormatOptions::default(),
+        MetadataOptions::default(),
+    )
+}
+
+/// Whether the container's frame count is exact although its reader ends cleanly when the
+/// data is cut (so that decoding fewer frames means the file was cut): FLAC (`STREAMINFO`) and
+/// MP3 with a LAME/Info tag (Symphonia estimates the count of other MP3 files from their
+/// size). WAV and AIFF readers report a cut as an unexpected end of file instead.
+fn has_exact_frame_count(format: &dyn FormatReader) -> bool {
+    let id = format.format_info().format;
+    id == FORMAT_ID_FLAC
+        || (id == FORMAT_ID_MP3
+            && format
+                .default_track(TrackType::Audio)
+                .is_some_and(|t| t.delay.is_some()))
+}
+
+/// A source shared between successive opening attempts, which may pretend it cannot seek.
+struct Shared<'a> {
+    inner: Arc<Mutex<&'a mut dyn MediaSource>>,
+    seekable: bool,
+}
+
+impl Shared<'_> {
+    fn with<T>(&self, f: impl FnOnce(&mut dyn MediaSource) -> io::Result<T>) -> io::Result<T> {
+        let mut guard = self
+            .inner
+            .lock()
+            .map_err(|_| io::Error::other("audio source lock poisoned"))?;
+        f(&mut **guard)
+    }
+}
+
+impl Read for Shared<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.with(|source| source.read(buf))
+    }
+}
+
+impl Seek for Shared<'_> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.with(|source| source.seek(pos))
+    }
+}
+
+impl MediaSource for Shared<'_> {
+    fn is_seekable(&self) -> bool {
+        self.seekable
+    }
+
+    fn byte_len(&self) -> Option<u64> {
+        self.with(|source| Ok(source.byte_len())).ok().flatten()
+    }
+}
+
+/// How the packet loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StreamEnd {
+    /// The container said the stream is over.
+    Clean,
+    /// The bytes ran out (Symphonia's unexpected-end-of-file).
+    EndOfFile,
+    /// We stopped early because of an error and a lenient policy.
+    Stopped,
+}
+
+/// The decoded samples so far and what they are.
+struct Output {
+    samples: Vec<f32>,
+    /// Channels per frame of the *decoded* stream, once known.
+    spec: Option<(usize, u32)>,
+    frames: u64,
+    mix: Mix,
+}
+
+impl Output {
+    /// The number of output channels, if known.
+    fn out_channels(&self, params: &AudioCodecParameters) -> Option<usize> {
+        match self.mix {
+            Mix::Mono => Some(1),
+            Mix::Keep => self
+                .spec
+                .map(|(channels, _)| channels)
+                .or_else(|| params.channels.as_ref().map(|c| c.count())),
+        }
+    }
+
+    /// The sample rate, if known and positive.
+    fn rate(&self, params: &AudioCodecParameters) -> Option<u32> {
+        self.spec
+            .map(|(_, rate)| rate)
+            .or(params.sample_rate)
+            .filter(|&r| r != 0)
+    }
+
+    /// Takes the samples so far as audio, for an error.
+    fn take_partial(&mut self, params: &AudioCodecParameters) -> Option<Box<MultiChannelAudio>> {
+        let channels = self.out_channels(params)?;
+        let rate = self.rate(params)?;
+        MultiChannelAudio::new(std::mem::take(&mut self.samples), channels, rate)
+            .ok()
+            .map(Box::new)
+    }
+}
+
+/// Decodes the first audio track of `source` to the end.
+fn decode(
+    source: &mut dyn MediaSource,
+    name: &Path,
+    hint: Option<&str>,
+    mix: Mix,
+    options: &LoadOptions,
+) -> Result<MultiChannelAudio> {
+    let path = || -> PathBuf { name.to_path_buf() };
+    // A pipe cannot be rewound after the look at its head; Symphonia reports an empty or
+    // zero-channel stream less precisely, but correctly.
+    if source.is_seekable() {
+        check_head(source, name)?;
+    }
+
+    let mut symphonia_hint = Hint::new();
+    if let Some(extension) = hint {
+        symphonia_hint.with_extension(extension);
+    }
+    // Some readers (AIFF, Ogg) scan to the end of a seekable source while opening it, and fail
+    // if it is cut short. Opening such a source again as a stream reads what is there instead,
+    // and we remember that the end is missing.
+    let seekable = source.is_seekable();
+    let shared = Arc::new(Mutex::new(source));
+    let (mut format, end_missing) = match probe(
+        Shared {
+            inner: Arc::clone(&shared),
+            seekable,
+        },
+        &symphonia_hint,
+    ) {
+        Ok(format) => (format, false),
+        Err(SymphoniaError::IoError(e)) if seekable && e.kind() == io::ErrorKind::UnexpectedEof => {
+            Shared {
+                inner: Arc::clone(&shared),
+                seekable,
+            }
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| io_error(name, e))?;
+            let format = probe(
+                Shared {
+                    inner: shared,
+                    seekable: false,
+                },
+                &symphonia_hint,
+            )
+            .map_err(|e| open_error(name, e))?;
+            (format, true)
+        }
+        Err(e) => return Err(open_error(name, e)),
+    };
+    let exact_count = has_exact_frame_count(format.as_ref());
+
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| Error::NoAudioTrack { path: path() })?;
+    let track_id = track.id;
+    let expected_frames = track.num_frames;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(CodecParameters::audio)
+        .ok_or_else(|| Error::NoAudioTrack { path: path() })?
+        .clone();
+    if params.sample_rate == Some(0) {
+        return Err(Error::ZeroSampleRate { path: path() });
+    }
+    if params.channels.as_ref().is_some_and(|c| c.count() == 0) {
+        return Err(Error::ZeroChannels { path: path() });
+    }
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .map_err(|source| match source {
+            source @ SymphoniaError::Unsupported(_) => Error::UnsupportedCodec {
+                path: path(),
+                codec: params.codec.to_string(),
+                source,
+            },
+            other => open_error(name, other),
+        })?;
+
+    let mut out = Output {
+        samples: Vec::new(),
+        spec: None,
+        frames: 0,
+        mix,
+    };
+    if let (Some(frames), Some(channels)) = (expected_frames, out.out_channels(&params)) {
+        let wanted = usize::try_from(frames)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(channels)
+            .min(options.max_reserved_samples);
+        // A reservation the allocator refuses only costs the regrowth it was meant to save.
+        if out.samples.try_reserve_exact(wanted).is_err() {
+            out.samples = Vec::new();
+        }
+    }
+
+    let policy = options.on_decode_error;
+    let mut scratch: Vec<f32> = Vec::new();
+    let end = loop {
+        let packet = match format.next_packet() {
+            Ok(Some(packet)) => packet,
+            // A chained stream (Ogg) announces a new track list: we keep the first stream.
+            Ok(None) | Err(SymphoniaError::ResetRequired) => break StreamEnd::Clean,
+            Err(SymphoniaError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                break StreamEnd::EndOfFile;
+            }
+            Err(SymphoniaError::IoError(source)) => {
+                return Err(Error::Io {
+                    path: path(),
+                    source,
+                });
+            }
+            // The container cannot resume after its own errors: no packet to skip.
+            Err(source) => match policy {
+                DecodeErrorPolicy::Fail => {
+                    return Err(Error::Decode {
+                        path: path(),
+                        frames_decoded: out.frames,
+                        partial: out.take_partial(&params),
+                        source,
+                    });
+                }
+                _ => break StreamEnd::Stopped,
+            },
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        let decoded = match decoder.decode(&packet) {
+            Ok(decoded) => decoded,
+            Err(source) => match policy {
+                DecodeErrorPolicy::Fail => {
+                    return Err(Error::Decode {
+                        path: path(),
+                        frames_decoded: out.frames,
+                        partial: out.take_partial(&params),
+                        source,
+                    });
+                }
+                DecodeErrorPolicy::SkipPacket => continue,
+                DecodeErrorPolicy::ReturnPartial => break StreamEnd::Stopped,
+            },
+        };
+        let n_frames = decoded.frames();
+        if n_frames == 0 {
+            continue;
+        }
+        let spec = (decoded.spec().channels().count(), decoded.spec().rate());
+        if spec.0 == 0 {
+            return Err(Error::ZeroChannels { path: path() });
+        }
+        if spec.1 == 0 {
+            return Err(Error::ZeroSampleRate { path: path() });
+        }
+        match out.spec {
+            None => out.spec = Some(spec),
+            Some(first) if first != spec => match policy {
+                DecodeErrorPolicy::Fail => {
+                    return Err(Error::SpecChanged {
+                        path: path(),
+                        channels: first.0,
+                        sample_rate: first.1,
+                        new_channels: spec.0,
+                        new_sample_rate: spec.1,
+                        frames_decoded: out.frames,
+                        partial: out.take_partial(&params),
+                    });
+                }
+                DecodeErrorPolicy::SkipPacket => continue,
+                DecodeErrorPolicy::ReturnPartial => break StreamEnd::Stopped,
+            },
+            Some(_) => {}
+        }
+        decoded.copy_to_vec_interleaved(&mut scratch);
+        match mix {
+            Mix::Mono => downmix_into(&scratch, spec.0, &mut out.samples),
+            Mix::Keep => out.samples.extend_from_slice(&scratch),
+        }
+        out.frames = out.frames.saturating_add(n_frames as u64);
+    };
+
+    // Truncation: fewer frames than the header declares, where the declared count is exact
+    // or the bytes ran out; or an end we already know is missing.
+    let short = |expected: u64| out.frames < expected;
+    let truncated = match expected_frames {
+        Some(expected) => {
+            short(expected) && (exact_count || end == StreamEnd::EndOfFile || end_missing)
+        }
+        None => end_missing,
+    };
+    if truncated && policy == DecodeErrorPolicy::Fail {
+        return Err(Error::Truncated {
+            path: path(),
+            expected_frames,
+            got_frames: out.frames,
+            partial: out.take_partial(&params),
+        });
+    }
+
+    let channels = out
+        .out_channels(&params)
+        .ok_or_else(|| Error::ZeroChannels { path: path() })?;
+    let rate = out
+        .rate(&params)
+        .ok_or_else(|| Error::ZeroSampleRate { path: path() })?;
+    let mut samples = std::mem::take(&mut out.samples);
+    if samples.capacity() - samples.len() > samples.len() / 16 + 4096 {
+        samples.shrink_to_fit();
+    }
+    MultiChannelAudio::new(samples, channels, rate)
+}
