@@ -244,6 +244,18 @@ impl MelFilterbank {
         Ok(Self { n_bins, bands })
     }
 
+    /// The range of FFT bins that some filter covers (`lo..hi`).
+    fn support(&self) -> (usize, usize) {
+        let lo = self.bands.iter().map(|b| b.start).min().unwrap_or(0);
+        let hi = self
+            .bands
+            .iter()
+            .map(|b| b.start + b.weights.len())
+            .max()
+            .unwrap_or(0);
+        (lo.min(hi), hi)
+    }
+
     /// The number of mel bands.
     pub fn n_mels(&self) -> usize {
         self.bands.len()
@@ -285,7 +297,7 @@ impl MelFilterbank {
     fn project(&self, spectrum: &[f32], out: &mut [f32]) {
         for (o, band) in out.iter_mut().zip(&self.bands) {
             let s = &spectrum[band.start..band.start + band.weights.len()];
-            *o = s.iter().zip(&band.weights).map(|(a, b)| a * b).sum();
+            *o = crate::kernels::dot(s, &band.weights);
         }
     }
 
@@ -490,13 +502,18 @@ impl MelSpectrogram {
         let mut power = vec![0.0f32; self.stft.n_bins()];
         let mut mel = vec![0.0f32; self.filterbank.n_mels()];
         let p = self.config.power;
-        self.stft.for_each_frame(y, scratch, |t, s| {
-            spectrum_power(s, p, &mut power);
-            self.filterbank.project(&power, &mut mel);
-            out.column_mut(t)
-                .iter_mut()
-                .zip(&mel)
-                .for_each(|(o, v)| *o = *v);
+        // Only the bins that some band covers are needed.
+        let (lo, hi) = self.filterbank.support();
+        self.stft.for_each_frame_sparse(y, scratch, |t, s| {
+            let mut col = out.column_mut(t);
+            match s {
+                Some(s) => {
+                    spectrum_power(&s[lo..hi], p, &mut power[lo..hi]);
+                    self.filterbank.project(&power, &mut mel);
+                    col.iter_mut().zip(&mel).for_each(|(o, v)| *o = *v);
+                }
+                None => col.fill(0.0),
+            }
         })?;
         Ok(())
     }

@@ -365,16 +365,38 @@ impl Stft {
     where
         F: FnMut(usize, &[Complex32]),
     {
+        let mut zeros = Vec::new();
+        self.for_each_frame_sparse(y, scratch, |t, bins| match bins {
+            Some(bins) => f(t, bins),
+            None => {
+                zeros.resize(self.n_bins(), Complex32::new(0.0, 0.0));
+                f(t, &zeros);
+            }
+        })
+    }
+
+    /// As [`Stft::for_each_frame`], but a frame that reads only zeros (inside a zero-padded
+    /// head or tail of the input) is passed as `None` instead of being transformed: its
+    /// spectrum is all zeros, and a caller that accumulates can skip it.
+    ///
+    /// # Errors
+    /// As [`Stft::for_each_frame`].
+    pub fn for_each_frame_sparse<F>(
+        &self,
+        y: &[f32],
+        scratch: &mut StftScratch,
+        mut f: F,
+    ) -> Result<usize>
+    where
+        F: FnMut(usize, Option<&[Complex32]>),
+    {
         let n_frames = self.check_input(y)?;
-        // With zero padding, a frame that lies wholly in the silent head or tail of the input
-        // (e.g. the padding of a short clip to a fixed length) transforms to zeros: skip its FFT.
         let zero_frame = self.zero_frame_test(y);
         match &self.forward64 {
             None => {
                 for t in 0..n_frames {
                     if zero_frame(t) {
-                        scratch.spectrum.fill(Complex32::new(0.0, 0.0));
-                        f(t, &scratch.spectrum);
+                        f(t, None);
                         continue;
                     }
                     self.fill_frame(y, &self.window, t, &mut scratch.frame);
@@ -383,14 +405,13 @@ impl Stft {
                         &mut scratch.spectrum,
                         &mut scratch.fft,
                     )?;
-                    f(t, &scratch.spectrum);
+                    f(t, Some(&scratch.spectrum));
                 }
             }
             Some(forward) => {
                 for t in 0..n_frames {
                     if zero_frame(t) {
-                        scratch.spectrum.fill(Complex32::new(0.0, 0.0));
-                        f(t, &scratch.spectrum);
+                        f(t, None);
                         continue;
                     }
                     self.fill_frame(y, &self.window64, t, &mut scratch.frame64);
@@ -402,7 +423,7 @@ impl Stft {
                     for (o, c) in scratch.spectrum.iter_mut().zip(&scratch.spectrum64) {
                         *o = Complex32::new(c.re as f32, c.im as f32);
                     }
-                    f(t, &scratch.spectrum);
+                    f(t, Some(&scratch.spectrum));
                 }
             }
         }
