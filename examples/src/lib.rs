@@ -167,3 +167,8 @@ pub fn run(main: impl FnOnce() -> Result<()>) {
         std::process::exit(1);
     }
 }
+
+/// The root README's library example, compiled as a doctest.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

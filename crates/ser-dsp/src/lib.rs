@@ -120,3 +120,8 @@ impl<T: FeatureExtractor + ?Sized> FeatureExtractor for std::sync::Arc<T> {
         (**self).extract(audio)
     }
 }
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
