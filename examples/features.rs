@@ -174,7 +174,7 @@ fn main() {
                 r.err().map(|e| {
                     failed.fetch_add(1, Ordering::Relaxed);
                     let msg: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-                    format!("{}: {}", path.display(), msg.join(": "))
+                    msg.join(": ")
                 })
             })
             .collect();
