@@ -121,6 +121,73 @@ impl<T: FeatureExtractor + ?Sized> FeatureExtractor for std::sync::Arc<T> {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn planned_objects_are_send_sync_and_boxable() {
+        is_send_sync::<LogMel>();
+        is_send_sync::<Stft>();
+        is_send_sync::<MelSpectrogram>();
+        is_send_sync::<Mfcc>();
+        is_send_sync::<Resampler>();
+        is_send_sync::<StreamingResampler>();
+        is_send_sync::<Error>();
+        let boxed: Box<dyn FeatureExtractor<Output = ndarray::Array2<f32>>> =
+            Box::new(LogMel::new(LogMelConfig::default()).unwrap());
+        let y: Vec<f32> = (0..20_000).map(|n| (n as f32 * 0.02).sin()).collect();
+        let audio = Audio::new(y, 16_000).unwrap();
+        assert_eq!(boxed.extract(&audio).unwrap().dim(), (128, 94));
+    }
+
+    #[test]
+    fn batch_keeps_input_order_and_isolates_errors() {
+        let logmel = LogMel::new(LogMelConfig::default()).unwrap();
+        let lens = [16_000usize, 0, 8000, 24_000, 0, 4000];
+        let results = extract_batch(&logmel, &lens, |&n| {
+            let y: Vec<f32> = (0..n).map(|i| ((i * 7) % 13) as f32 / 13.0 - 0.5).collect();
+            Audio::new(y, 16_000)
+        });
+        assert_eq!(results.len(), lens.len());
+        for (i, (r, n)) in results.iter().zip(lens).enumerate() {
+            match r {
+                Ok(f) => {
+                    assert!(n > 0);
+                    let alone = logmel.extract_samples(
+                        &(0..n)
+                            .map(|i| ((i * 7) % 13) as f32 / 13.0 - 0.5)
+                            .collect::<Vec<_>>(),
+                        16_000,
+                    );
+                    assert_eq!(f, &alone.unwrap());
+                }
+                Err(e) => {
+                    assert_eq!(n, 0);
+                    assert_eq!(e.index(), i);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn absurd_configs_are_errors_not_allocations() {
+        assert!(Stft::new(StftConfig::new(1 << 40)).is_err());
+        let cfg = LogMelConfig {
+            duration_secs: Some(1e12),
+            ..LogMelConfig::default()
+        };
+        assert!(LogMel::new(cfg).is_err());
+        let mel = MelConfig {
+            n_mels: 1 << 30,
+            ..MelConfig::default()
+        };
+        assert!(MelFilterbank::new(&mel).is_err());
+    }
+}
+
 /// The README's example, compiled and run as a doctest.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

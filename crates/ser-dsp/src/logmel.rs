@@ -156,11 +156,11 @@ impl LogMel {
             return Err(Error::ZeroSampleRate);
         }
         if let Some(d) = config.duration_secs {
-            if !(d.is_finite() && d > 0.0) {
+            if !(d.is_finite() && d > 0.0 && d <= 86_400.0) {
                 return Err(Error::InvalidConfig {
                     field: "duration_secs",
                     value: d.to_string(),
-                    reason: "must be finite and > 0 (None keeps the full length)",
+                    reason: "must be in (0, 86400] seconds (None keeps the full length)",
                 });
             }
         }

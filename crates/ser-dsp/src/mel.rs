@@ -192,8 +192,15 @@ impl MelFilterbank {
         if n_fft == 0 {
             return Err(invalid("n_fft", n_fft.to_string(), "must be positive"));
         }
-        if n_mels == 0 {
-            return Err(invalid("n_mels", n_mels.to_string(), "must be positive"));
+        if n_mels == 0 || n_mels > 1 << 16 {
+            return Err(invalid(
+                "n_mels",
+                n_mels.to_string(),
+                "must be in 1..=65536",
+            ));
+        }
+        if n_fft > crate::stft::MAX_N_FFT {
+            return Err(invalid("n_fft", n_fft.to_string(), "must be at most 2^24"));
         }
         let fmax = fmax.map_or(f64::from(sample_rate) / 2.0, f64::from);
         let fmin = f64::from(fmin);

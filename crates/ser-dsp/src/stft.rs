@@ -24,6 +24,10 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use crate::error::{Error, Result, check_finite, check_non_empty};
 use crate::window::Window;
 
+/// The largest FFT length accepted (2^24 samples, 350 s at 48 kHz): larger ones are a
+/// configuration mistake, not a spectrogram.
+pub const MAX_N_FFT: usize = 1 << 24;
+
 /// How `center` pads the signal's edges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -187,8 +191,8 @@ impl Stft {
     /// is longer than `n_fft`.
     pub fn new(config: StftConfig) -> Result<Self> {
         let n_fft = config.n_fft;
-        if n_fft == 0 {
-            return Err(invalid("n_fft", n_fft, "must be positive"));
+        if n_fft == 0 || n_fft > MAX_N_FFT {
+            return Err(invalid("n_fft", n_fft, "must be in 1..=2^24"));
         }
         let win_length = config.resolved_win_length();
         if win_length == 0 || win_length > n_fft {
