@@ -51,7 +51,7 @@ fn largest_prime_factor(mut n: usize) -> usize {
     let mut largest = 1;
     let mut p = 2;
     while p * p <= n {
-        while n % p == 0 {
+        while n.is_multiple_of(p) {
             largest = p;
             n /= p;
         }
@@ -68,7 +68,7 @@ fn largest_prime_factor(mut n: usize) -> usize {
 fn blocks_per_fft(min_in: usize, min_out: usize) -> usize {
     let first = SUB_CHUNK_FRAMES.div_ceil(min_in).max(1);
     (first..=2 * first)
-        .filter(|k| (k * min_in) % 2 == 0 && (k * min_out) % 2 == 0)
+        .filter(|k| (k * min_in).is_multiple_of(2) && (k * min_out).is_multiple_of(2))
         .min_by_key(|k| largest_prime_factor(k * min_in).max(largest_prime_factor(k * min_out)))
         .unwrap_or(2 * first)
 }
