@@ -46,7 +46,7 @@ impl MultiChannelAudio {
         if channels == 0 {
             return Err(invalid("the channel count must be at least 1"));
         }
-        if n_samples % channels != 0 {
+        if !n_samples.is_multiple_of(channels) {
             return Err(invalid(
                 "the sample count must be a multiple of the channel count",
             ));

@@ -545,7 +545,7 @@ impl Stft {
             if let Some(first) = spectrum.first_mut() {
                 first.im = 0.0;
             }
-            if n_fft % 2 == 0 {
+            if n_fft.is_multiple_of(2) {
                 if let Some(last) = spectrum.last_mut() {
                     last.im = 0.0;
                 }

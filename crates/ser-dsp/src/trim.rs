@@ -125,7 +125,7 @@ fn frame_mean_squares(y: &[f32], frame_length: usize, hop: usize) -> Vec<f64> {
     let n = y.len();
     let n_frames = 1 + (n + 2 * pad).saturating_sub(frame_length) / hop;
     let inv = 1.0 / frame_length as f64;
-    if pad % hop == 0 && frame_length % hop == 0 {
+    if pad.is_multiple_of(hop) && frame_length.is_multiple_of(hop) {
         // Frames are whole numbers of hop-sized blocks: sum each block once.
         let blocks: Vec<f64> = y.chunks(hop).map(sum_squares).collect();
         let per_frame = frame_length / hop;
