@@ -6,9 +6,8 @@
 //!   →  dB (ref = max, top_db 80)  →  Array2 (128, 94)
 //! ```
 //!
-//! Each step is the public function of its module ([`peak_normalize`](crate::peak_normalize),
-//! [`trim`](crate::trim()), [`Resampler`](crate::Resampler),
-//! [`pad_or_truncate`](crate::pad_or_truncate), [`MelSpectrogram`](crate::MelSpectrogram),
+//! Each step is the public function of its module ([`peak_normalize`], [`trim`](crate::trim()),
+//! [`Resampler`], [`pad_or_truncate`](crate::pad_or_truncate), [`MelSpectrogram`],
 //! [`power_to_db`](crate::power_to_db())); `LogMel` plans them once and runs them with as
 //! few copies as possible.
 
