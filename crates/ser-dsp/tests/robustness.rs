@@ -1,0 +1,288 @@
+//! Bad data gets a typed error, never a panic: empty, NaN, infinite, silent and too-short
+//! inputs, and wrong shapes, through every public entry point.
+
+// A failed unwrap in a test is a failed test, with its location.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use ndarray::Array2;
+use ser_dsp::num_complex::Complex32;
+use ser_dsp::{
+    Audio, Crop, DbConfig, Error, LogMel, LogMelConfig, MelConfig, MelFilterbank, MelSpectrogram,
+    MelSpectrogramConfig, Mfcc, MfccConfig, Resampler, SilencePolicy, Stft, StftConfig,
+    StreamingResampler, TrimConfig, pad_or_truncate, peak_normalize, power_to_db, resample, trim,
+};
+
+fn tone(n: usize) -> Vec<f32> {
+    (0..n).map(|i| (i as f32 * 0.07).sin() * 0.5).collect()
+}
+
+fn with(mut y: Vec<f32>, at: usize, v: f32) -> Vec<f32> {
+    y[at] = v;
+    y
+}
+
+#[test]
+fn non_finite_samples_are_reported_with_their_index() {
+    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+        let y = with(tone(20_000), 12_345, bad);
+        let check = |r: Result<(), Error>, what: &str| match r {
+            Err(Error::NonFinite { index: 12_345, .. }) => {}
+            other => panic!("{what} with {bad}: {other:?}"),
+        };
+        check(peak_normalize(&mut y.clone()).map(|_| ()), "peak_normalize");
+        check(trim(&y, &TrimConfig::default()).map(|_| ()), "trim");
+        check(resample(&y, 48_000, 16_000).map(|_| ()), "resample");
+        check(
+            StreamingResampler::new(48_000, 16_000)
+                .unwrap()
+                .push(&y, &mut Vec::new()),
+            "stream",
+        );
+        check(
+            Stft::new(StftConfig::default())
+                .unwrap()
+                .power(&y)
+                .map(|_| ()),
+            "stft",
+        );
+        let mel = MelSpectrogram::new(MelSpectrogramConfig::default()).unwrap();
+        check(mel.compute(&y).map(|_| ()), "mel");
+        check(
+            Mfcc::new(MfccConfig::default())
+                .unwrap()
+                .compute(&y)
+                .map(|_| ()),
+            "mfcc",
+        );
+        let logmel = LogMel::new(LogMelConfig::default()).unwrap();
+        check(logmel.extract_samples(&y, 16_000).map(|_| ()), "logmel");
+        check(
+            logmel.extract_samples(&y, 44_100).map(|_| ()),
+            "logmel 44.1k",
+        );
+        let spec = Array2::from_elem((4, 3), bad);
+        assert!(matches!(
+            power_to_db(spec.view(), &DbConfig::default()),
+            Err(Error::NonFinite { index: 0, .. })
+        ));
+    }
+}
+
+#[test]
+fn empty_inputs_are_errors_or_empty_outputs() {
+    let stft = Stft::new(StftConfig::default()).unwrap();
+    assert!(matches!(stft.power(&[]), Err(Error::Empty { .. })));
+    let logmel = LogMel::new(LogMelConfig::default()).unwrap();
+    assert!(matches!(
+        logmel.extract_samples(&[], 16_000),
+        Err(Error::Empty { .. })
+    ));
+    assert!(matches!(Audio::new(vec![], 0), Err(Error::ZeroSampleRate)));
+    assert_eq!(trim(&[], &TrimConfig::default()).unwrap(), 0..0);
+    assert_eq!(resample(&[], 44_100, 16_000).unwrap(), Vec::<f32>::new());
+    assert_eq!(pad_or_truncate(&[], 4, Crop::Center), vec![0.0; 4]);
+    assert_eq!(peak_normalize(&mut []).unwrap(), 0.0);
+    let empty = Array2::<Complex32>::zeros((1025, 0));
+    assert!(matches!(
+        stft.inverse(empty.view(), None),
+        Err(Error::Empty { .. })
+    ));
+}
+
+#[test]
+fn silence_is_rejected_by_the_pipeline_unless_kept() {
+    let zeros = vec![0.0f32; 30_000];
+    let logmel = LogMel::new(LogMelConfig::default()).unwrap();
+    assert!(matches!(
+        logmel.extract_samples(&zeros, 16_000),
+        Err(Error::Silent { .. })
+    ));
+    let keep = LogMel::new(LogMelConfig {
+        silence: SilencePolicy::Keep,
+        ..Default::default()
+    })
+    .unwrap();
+    let out = keep.extract_samples(&zeros, 22_050).unwrap();
+    assert!(
+        out.iter().all(|v| *v == 0.0),
+        "librosa gives a constant 0 dB map"
+    );
+}
+
+#[test]
+fn too_short_inputs_are_errors() {
+    let no_center = Stft::new(StftConfig::new(1024).with_center(false)).unwrap();
+    assert!(matches!(
+        no_center.power(&tone(1000)),
+        Err(Error::TooShort {
+            needed: 1024,
+            got: 1000,
+            ..
+        })
+    ));
+    // One sample is enough with centring (librosa agrees).
+    let stft = Stft::new(StftConfig::default()).unwrap();
+    assert_eq!(stft.power(&[0.5]).unwrap().dim(), (1025, 1));
+    // A single sample through the whole pipeline, at every rate.
+    let logmel = LogMel::new(LogMelConfig::default()).unwrap();
+    for sr in [8000, 16_000, 22_050, 44_100, 48_000, 96_000] {
+        assert_eq!(
+            logmel.extract_samples(&[0.3], sr).unwrap().dim(),
+            (128, 94),
+            "{sr} Hz"
+        );
+    }
+}
+
+#[test]
+fn wrong_shapes_are_errors() {
+    let stft = Stft::new(StftConfig::new(512)).unwrap();
+    let wrong = Array2::<Complex32>::zeros((100, 4));
+    assert!(matches!(
+        stft.inverse(wrong.view(), None),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    let fb = MelFilterbank::new(&MelConfig::default()).unwrap();
+    let spec = Array2::<f32>::zeros((513, 4));
+    assert!(matches!(
+        fb.apply(spec.view()),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        fb.apply_column(&[0.0; 10], &mut [0.0; 128]),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    let mfcc = Mfcc::new(MfccConfig::default()).unwrap();
+    assert!(matches!(
+        mfcc.from_db(Array2::<f32>::zeros((40, 3)).view()),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    let mel = MelSpectrogram::new(MelSpectrogramConfig::default()).unwrap();
+    let mut out = Array2::zeros((128, 5));
+    let mut scratch = mel.stft().make_scratch();
+    assert!(matches!(
+        mel.compute_into(&tone(16_000), &mut scratch, &mut out),
+        Err(Error::ShapeMismatch { .. })
+    ));
+}
+
+#[test]
+fn bad_configs_are_errors_naming_the_field() {
+    let field = |e: Error| match e {
+        Error::InvalidConfig { field, .. } => field,
+        Error::ZeroSampleRate => "sample_rate",
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(field(Stft::new(StftConfig::new(0)).unwrap_err()), "n_fft");
+    assert_eq!(
+        field(Stft::new(StftConfig::new(512).with_win_length(600)).unwrap_err()),
+        "win_length"
+    );
+    let mel = |c: MelConfig| field(MelFilterbank::new(&c).unwrap_err());
+    assert_eq!(
+        mel(MelConfig {
+            n_mels: 0,
+            ..Default::default()
+        }),
+        "n_mels"
+    );
+    assert_eq!(
+        mel(MelConfig {
+            fmin: -1.0,
+            ..Default::default()
+        }),
+        "fmin"
+    );
+    assert_eq!(
+        mel(MelConfig {
+            fmax: Some(f32::NAN),
+            ..Default::default()
+        }),
+        "fmax"
+    );
+    assert_eq!(
+        mel(MelConfig {
+            sample_rate: 0,
+            ..Default::default()
+        }),
+        "sample_rate"
+    );
+    let cfg = MelSpectrogramConfig {
+        power: 0.0,
+        ..Default::default()
+    };
+    assert_eq!(field(MelSpectrogram::new(cfg).unwrap_err()), "power");
+    let cfg = MfccConfig {
+        n_mfcc: 200,
+        ..Default::default()
+    };
+    assert_eq!(field(Mfcc::new(cfg).unwrap_err()), "n_mfcc");
+    let lm = |c: LogMelConfig| field(LogMel::new(c).unwrap_err());
+    assert_eq!(
+        lm(LogMelConfig {
+            duration_secs: Some(-3.0),
+            ..Default::default()
+        }),
+        "duration_secs"
+    );
+    assert_eq!(
+        lm(LogMelConfig {
+            trim_db: Some(f32::NAN),
+            ..Default::default()
+        }),
+        "trim_db"
+    );
+    assert_eq!(
+        lm(LogMelConfig {
+            top_db: Some(-1.0),
+            ..Default::default()
+        }),
+        "top_db"
+    );
+    let db = DbConfig {
+        amin: 0.0,
+        ..Default::default()
+    };
+    assert_eq!(
+        field(power_to_db(Array2::<f32>::zeros((2, 2)).view(), &db).unwrap_err()),
+        "amin"
+    );
+    assert_eq!(
+        field(
+            trim(
+                &tone(100),
+                &TrimConfig {
+                    hop_length: 0,
+                    ..Default::default()
+                }
+            )
+            .unwrap_err()
+        ),
+        "hop_length"
+    );
+    assert!(matches!(
+        Resampler::new(0, 16_000),
+        Err(Error::ZeroSampleRate)
+    ));
+    assert!(matches!(
+        resample(&tone(10), 16_000, 0),
+        Err(Error::ZeroSampleRate)
+    ));
+}
+
+#[test]
+fn odd_rate_pairs_resample_to_the_librosa_length() {
+    let y = tone(10_007);
+    for (from, to) in [
+        (8000, 16_000),
+        (11_025, 16_000),
+        (44_100, 44_099),
+        (96_000, 16_000),
+        (16_000, 7),
+    ] {
+        let out = resample(&y, from, to).unwrap();
+        let want = (y.len() as f64 * (f64::from(to) / f64::from(from))).ceil() as usize;
+        assert_eq!(out.len(), want, "{from} -> {to}");
+        assert!(out.iter().all(|v| v.is_finite()));
+    }
+}
