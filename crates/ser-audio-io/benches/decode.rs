@@ -1,5 +1,6 @@
 //! Decoding speed: 3 s of 16 kHz mono FLAC and 3 s of 48 kHz mono 16-bit WAV, written to a
-//! temporary directory when the bench starts.
+//! temporary directory when the bench starts. The WAV file is loaded twice: by the default bulk
+//! WAV reader, and by Symphonia (`WavDecoder::Symphonia`) for comparison.
 //!
 //! ```text
 //! cargo bench -p ser-audio-io --bench decode
@@ -17,7 +18,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ser_audio_io::{WavFormat, load, save_wav};
+use ser_audio_io::{LoadOptions, WavDecoder, WavFormat, load, load_with, save_wav};
 use ser_dsp::Audio;
 
 /// A deterministic speech-band test signal as 16-bit codes: two partials and some noise.
@@ -207,6 +208,11 @@ fn bench_decode(c: &mut Criterion) {
     group.throughput(Throughput::Elements(144_000));
     group.bench_function("wav_48k_pcm16_mono_3s", |b| {
         b.iter(|| load(black_box(&wav)))
+    });
+    // The same file through Symphonia's PCM decoder, the reference the bulk reader replaces.
+    let symphonia = LoadOptions::default().with_wav_decoder(WavDecoder::Symphonia);
+    group.bench_function("wav_48k_pcm16_mono_3s_symphonia", |b| {
+        b.iter(|| load_with(black_box(&wav), &symphonia))
     });
     group.finish();
 }

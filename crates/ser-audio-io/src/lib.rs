@@ -1,7 +1,8 @@
-//! Audio loading and saving for `ser`: decode WAV, FLAC, MP3, OGG/Vorbis and AIFF (through
-//! [Symphonia](https://github.com/pdeljanov/Symphonia)) to `f32` samples exactly as
-//! `librosa.load(path, sr=None)` does, and write WAV files (through
-//! [hound](https://docs.rs/hound)) atomically.
+//! Audio loading and saving for `ser`: decode WAV, FLAC, MP3, OGG/Vorbis and AIFF to `f32`
+//! samples exactly as `librosa.load(path, sr=None)` does, and write WAV files atomically.
+//! Plain WAV files are read by [hound](https://docs.rs/hound)'s header parser and a bulk
+//! reader, everything else by [Symphonia](https://github.com/pdeljanov/Symphonia); WAV files
+//! are written by hound.
 //!
 //! ```
 //! # #[cfg(all(feature = "wav", feature = "pcm"))] {
@@ -33,6 +34,10 @@
 //! * [`load`], [`load_with`] and [`load_reader`] return mono [`Audio`] (the channel mean, as
 //!   `librosa.to_mono`) at the file's own sample rate; [`load_multichannel`] and
 //!   [`load_reader_multichannel`] keep the channels in a [`MultiChannelAudio`].
+//! * Plain WAV (8/16/24/32-bit PCM or 32-bit float, recognised by its bytes) skips Symphonia's
+//!   per-sample PCM decoder: hound parses the header and the data chunk is converted in bulk,
+//!   several times faster, to the same samples; any WAV file the bulk reader is not certain
+//!   about goes to Symphonia, so errors and policies are unchanged ([`WavDecoder`]).
 //! * Integer samples become `f32` by the power-of-two division libsndfile uses (`int16 / 32768`,
 //!   `int24 / 2^23`, `int32 / 2^31`, `(u8 - 128) / 128`), so a 16-bit WAV decodes to
 //!   `soundfile.read(path, dtype='float32')` bit for bit. See the [`decode`] module for
@@ -52,7 +57,7 @@
 //!
 //! | Feature | Formats / codecs | Default |
 //! |---|---|---|
-//! | `wav` | RIFF WAVE container (PCM, IEEE float, `WAVE_FORMAT_EXTENSIBLE`) | yes |
+//! | `wav` | RIFF WAVE container (PCM, IEEE float, `WAVE_FORMAT_EXTENSIBLE`); with `pcm`, also the bulk WAV reader | yes |
 //! | `aiff` | AIFF / AIFF-C container | yes |
 //! | `pcm` | PCM codec (8/16/24/32-bit integer, 32/64-bit float, A-law, µ-law), needed by `wav` and `aiff` | yes |
 //! | `flac` | FLAC container and codec | yes |
@@ -79,10 +84,12 @@ pub mod error;
 pub mod multichannel;
 pub mod save;
 mod sniff;
+#[cfg(all(feature = "wav", feature = "pcm"))]
+mod wav;
 
 pub use decode::{
-    DEFAULT_MAX_RESERVED_SAMPLES, DecodeErrorPolicy, LoadOptions, load, load_multichannel,
-    load_reader, load_reader_multichannel, load_with,
+    DEFAULT_MAX_RESERVED_SAMPLES, DecodeErrorPolicy, LoadOptions, WavDecoder, load,
+    load_multichannel, load_reader, load_reader_multichannel, load_with,
 };
 pub use error::{Error, READER_PATH, Result, SymphoniaError};
 pub use multichannel::MultiChannelAudio;
