@@ -439,17 +439,15 @@ impl Stft {
     /// # Errors
     /// As [`Stft::for_each_frame`].
     pub fn complex(&self, y: &[f32]) -> Result<Array2<Complex32>> {
-        let n_bins = self.n_bins();
-        let mut rows = Array2::zeros((self.n_frames(y.len()), n_bins));
+        let mut out = Array2::zeros((self.n_bins(), self.n_frames(y.len())));
         let mut scratch = self.make_scratch();
-        self.for_each_frame_sparse(y, &mut scratch, |t, s| {
-            if let Some(s) = s {
-                rows.row_mut(t).iter_mut().zip(s).for_each(|(o, v)| *o = *v);
-            }
+        self.for_each_frame(y, &mut scratch, |t, s| {
+            out.column_mut(t)
+                .iter_mut()
+                .zip(s)
+                .for_each(|(o, v)| *o = *v);
         })?;
-        // Frames are written as contiguous rows, then transposed once: writing each frame
-        // down a column of the (n_bins, n_frames) result strides through memory.
-        Ok(rows.t().as_standard_layout().into_owned())
+        Ok(out)
     }
 
     /// `|X|^power`, shape `(n_fft / 2 + 1, n_frames)`: `power = 1` is the magnitude,
@@ -458,20 +456,17 @@ impl Stft {
     /// # Errors
     /// As [`Stft::for_each_frame`].
     pub fn spectrogram(&self, y: &[f32], power: f32) -> Result<Array2<f32>> {
-        let n_bins = self.n_bins();
-        let mut rows = Array2::zeros((self.n_frames(y.len()), n_bins));
+        let mut out = Array2::zeros((self.n_bins(), self.n_frames(y.len())));
         let mut scratch = self.make_scratch();
-        let mut bins = vec![0.0; n_bins];
-        self.for_each_frame_sparse(y, &mut scratch, |t, s| {
-            if let Some(s) = s {
-                spectrum_power(s, power, &mut bins);
-                rows.row_mut(t)
-                    .iter_mut()
-                    .zip(&bins)
-                    .for_each(|(o, v)| *o = *v);
-            }
+        let mut col = vec![0.0; self.n_bins()];
+        self.for_each_frame(y, &mut scratch, |t, s| {
+            spectrum_power(s, power, &mut col);
+            out.column_mut(t)
+                .iter_mut()
+                .zip(&col)
+                .for_each(|(o, v)| *o = *v);
         })?;
-        Ok(rows.t().as_standard_layout().into_owned())
+        Ok(out)
     }
 
     /// The magnitude spectrogram `|X|`.
