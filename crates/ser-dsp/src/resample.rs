@@ -96,6 +96,18 @@ fn make_fft(from: u32, to: u32, fixed: FixedSync) -> Result<Fft<f32>> {
     .map_err(|source| Error::ResamplerConstruction { from, to, source })
 }
 
+/// The rubato resampler for a rate pair, `None` when the rates are equal (a copy).
+fn plan(from: u32, to: u32) -> Result<Option<Fft<f32>>> {
+    if from == 0 || to == 0 {
+        return Err(Error::ZeroSampleRate);
+    }
+    if from == to {
+        Ok(None)
+    } else {
+        make_fft(from, to, FixedSync::Input).map(Some)
+    }
+}
+
 /// The output length of a whole clip, `librosa.resample`'s rule:
 /// `ceil(len * (to / from))` in `f64` (so 44100 samples from 44.1 to 48 kHz give 48001, as
 /// librosa).
@@ -111,14 +123,7 @@ impl Resampler {
     /// [`Error::ZeroSampleRate`] for a zero rate, [`Error::ResamplerConstruction`] if rubato
     /// refuses the pair.
     pub fn new(from: u32, to: u32) -> Result<Self> {
-        if from == 0 || to == 0 {
-            return Err(Error::ZeroSampleRate);
-        }
-        let inner = if from == to {
-            None
-        } else {
-            Some(make_fft(from, to, FixedSync::Input)?)
-        };
+        let inner = plan(from, to)?;
         Ok(Self { from, to, inner })
     }
 
@@ -159,18 +164,8 @@ impl Resampler {
         inner.reset();
         let needed = inner.process_all_needed_output_len(y.len());
         out.resize(needed, 0.0);
-        let input = SequentialSlice::new(y, 1, y.len()).map_err(|_| Error::ShapeMismatch {
-            what: "resample input",
-            expected: vec![1, y.len()],
-            got: vec![y.len()],
-        })?;
-        let mut output = SequentialSlice::new_mut(out.as_mut_slice(), 1, needed).map_err(|_| {
-            Error::ShapeMismatch {
-                what: "resample output",
-                expected: vec![1, needed],
-                got: vec![needed],
-            }
-        })?;
+        let input = mono_in(y)?;
+        let mut output = mono_out(out.as_mut_slice())?;
         let (_, produced) = inner.process_all_into_buffer(&input, &mut output, y.len(), None)?;
         // rubato rounds its own f64 ratio; keep librosa's length (they differ by at most one
         // sample past the end of the signal, when `len * ratio` is within an ulp of an integer).
@@ -231,14 +226,7 @@ impl StreamingResampler {
     /// # Errors
     /// As [`Resampler::new`].
     pub fn new(from: u32, to: u32) -> Result<Self> {
-        if from == 0 || to == 0 {
-            return Err(Error::ZeroSampleRate);
-        }
-        let inner = if from == to {
-            None
-        } else {
-            Some(make_fft(from, to, FixedSync::Input)?)
-        };
+        let inner = plan(from, to)?;
         let (block, to_trim) = match &inner {
             Some(r) => (vec![0.0; r.output_frames_max()], r.output_delay()),
             None => (Vec::new(), 0),
@@ -331,20 +319,29 @@ fn run_block(
     block: &mut [f32],
     partial: Option<usize>,
 ) -> Result<(usize, usize)> {
-    let n = input.len();
-    let inp = SequentialSlice::new(input, 1, n).map_err(|_| Error::ShapeMismatch {
-        what: "resample input",
-        expected: vec![1, n],
-        got: vec![n],
-    })?;
-    let m = block.len();
-    let mut outp = SequentialSlice::new_mut(block, 1, m).map_err(|_| Error::ShapeMismatch {
-        what: "resample output",
-        expected: vec![1, m],
-        got: vec![m],
-    })?;
+    let inp = mono_in(input)?;
+    let mut outp = mono_out(block)?;
     let indexing = partial.map(|p| Indexing::new().partial_len(p));
     Ok(inner.process_into_buffer(&inp, &mut outp, indexing.as_ref())?)
+}
+
+/// A one-channel rubato view of `y` (no copy).
+fn mono_in(y: &[f32]) -> Result<SequentialSlice<&[f32]>> {
+    SequentialSlice::new(y, 1, y.len()).map_err(|_| Error::ShapeMismatch {
+        what: "resample input",
+        expected: vec![1, y.len()],
+        got: vec![y.len()],
+    })
+}
+
+/// A one-channel writable rubato view of `y` (no copy).
+fn mono_out(y: &mut [f32]) -> Result<SequentialSlice<&mut [f32]>> {
+    let n = y.len();
+    SequentialSlice::new_mut(y, 1, n).map_err(|_| Error::ShapeMismatch {
+        what: "resample output",
+        expected: vec![1, n],
+        got: vec![n],
+    })
 }
 
 fn emit(block: &[f32], to_trim: &mut usize, produced: &mut usize, out: &mut Vec<f32>) {
