@@ -59,6 +59,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub(crate) fn check_finite(transform: &'static str, y: &[f32]) -> Result<()> {
     match y.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
-        Some(index) => Err(Error::NonFinite { transform, index, value: y[index] }),
+        Some(index) => Err(Error::NonFinite {
+            transform,
+            index,
+            value: y[index],
+        }),
     }
 }

@@ -16,7 +16,10 @@ pub struct Applied {
 impl Applied {
     /// A record for `name` with no parameters yet.
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), params: BTreeMap::new() }
+        Self {
+            name: name.into(),
+            params: BTreeMap::new(),
+        }
     }
 
     /// Adds a parameter.
