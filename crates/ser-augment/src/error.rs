@@ -55,7 +55,6 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Errors on the first non-finite value.
-#[allow(dead_code)] // until the transforms that use it land
 pub(crate) fn check_finite(transform: &'static str, y: &[f32]) -> Result<()> {
     match y.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
