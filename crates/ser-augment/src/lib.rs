@@ -1,4 +1,33 @@
-//! Seeded, composable augmentations for speech emotion recognition (work in progress).
+//! Seeded, composable augmentations for speech emotion recognition: librosa's
+//! `time_stretch` and `pitch_shift` (phase vocoder), Gaussian noise at an amplitude or an SNR,
+//! gain, time shifts, and on spectrograms random time shifts, noise and SpecAugment masks.
+//!
+//! ```
+//! use ser_augment::{Audio, Transform, TimeStretch, PitchShift, Compose, augment_seeded};
+//!
+//! let y: Vec<f32> = (0..16_000).map(|n| (n as f32 * 0.1).sin() * 0.5).collect();
+//! let audio = Audio::new(y, 16_000)?;
+//!
+//! // Fixed: librosa.effects.time_stretch(y, rate=1.25) -> round(len / rate) samples.
+//! let (faster, _) = augment_seeded(&TimeStretch::fixed(1.25)?, &audio, 0)?;
+//! assert_eq!(faster.len(), 12_800);
+//!
+//! // Random and reproducible: the research ranges, every draw from one seed.
+//! let pipeline = Compose::new().then(TimeStretch::research()).then(PitchShift::research());
+//! let (a, record) = augment_seeded(&pipeline, &audio, 42)?;
+//! let (b, _) = augment_seeded(&pipeline, &audio, 42)?;
+//! assert_eq!(a, b); // bit for bit
+//! println!("{record}"); // time_stretch(rate=...) -> pitch_shift(n_steps=...)
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Every transform implements [`Transform`] (for [`Audio`], i.e. [`WaveformTransform`], or
+//! for [`Spectrogram`], i.e. [`SpectrogramTransform`]); [`Compose`], [`OneOf`] and [`SomeOf`]
+//! combine them with per-transform probabilities as audiomentations does, and a [`Record`]
+//! lists what was applied with the drawn parameters (printable, serde). Randomness comes
+//! only from the `&mut dyn Rng` the caller passes; [`augment_seeded`] uses a portable
+//! [`ChaCha8Rng`]. [`OversamplingPlan`] decides which training items get augmented, and
+//! cannot pick an item from validation or test.
 #![deny(missing_docs)]
 
 pub mod compose;
