@@ -17,7 +17,7 @@
 //!
 //! Parsers ([`CorpusParser`]) turn file names into [`Utterance`]s with a globally unique
 //! speaker and one of the seven [`Emotion`]s (labels outside them follow a [`LabelPolicy`]);
-//! [`scan`] walks trees and reports what does not parse and what is duplicated; the split
+//! [`scan()`] walks trees and reports what does not parse and what is duplicated; the split
 //! functions, [`undersample`], [`oversampling_plan`] and the CSV manifest
 //! ([`write_manifest`], [`read_manifest`]) turn the set into reproducible experiments.
 #![deny(missing_docs)]
