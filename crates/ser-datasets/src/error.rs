@@ -96,4 +96,51 @@ pub enum Error {
         #[source]
         source: crate::manifest::RowError,
     },
+    /// An audio file could not be decoded (loader).
+    #[error("{}: decoding failed: {source}", path.display())]
+    Decode {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: ser_audio_io::Error,
+    },
+    /// Features could not be computed for a file (loader).
+    #[error("{}: feature extraction failed: {source}", path.display())]
+    Features {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: ser_dsp::Error,
+    },
+    /// The waveform augmentation failed on a file (loader).
+    #[error("{}: augmentation failed: {source}", path.display())]
+    Augment {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: ser_augment::Error,
+    },
+    /// A file's features do not have the shape of the batch's others (set a fixed
+    /// `duration_secs` in the feature config).
+    #[error("{}: features are {got:?}, the batch's are {expected:?}", path.display())]
+    FeatureShape {
+        /// The file.
+        path: PathBuf,
+        /// The batch's `(n_mels, n_frames)`.
+        expected: (usize, usize),
+        /// This file's `(n_mels, n_frames)`.
+        got: (usize, usize),
+    },
+    /// A feature-cache file (index or shard) is unreadable; delete the cache directory to
+    /// rebuild it.
+    #[error("{}: corrupt feature cache: {reason}", path.display())]
+    CacheCorrupt {
+        /// The index or shard file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
 }

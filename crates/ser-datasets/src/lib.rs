@@ -51,3 +51,9 @@ pub use parse::{
     RavdessParser, SaveeParser, TessParser, is_audio_path, parser_for,
 };
 pub use scan::{Duplicate, Rejected, RootCorpus, ScanError, ScanReport, scan};
+
+pub mod cache;
+pub mod loader;
+
+pub use cache::{CacheKey, FeatureCache};
+pub use loader::{Batch, Epoch, Loader, item_seed};
