@@ -9,16 +9,10 @@ use anyhow::{Context, Result, bail};
 use ndarray::Array2;
 use ser_dsp::ndarray;
 
-/// File extensions that the decoders of `ser-audio-io` read.
-pub const AUDIO_EXTENSIONS: &[&str] = &[
-    "wav", "wave", "flac", "mp3", "ogg", "oga", "aif", "aiff", "aifc",
-];
-
-/// Whether `path` has an audio extension (case-insensitive).
+/// Whether `path` has an audio extension (case-insensitive): the list the corpus scanner
+/// uses ([`ser_datasets::is_audio_path`]).
 pub fn is_audio(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    ser_datasets::is_audio_path(path)
 }
 
 /// An input file and the path of its output relative to the output directory (without

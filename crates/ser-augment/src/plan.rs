@@ -213,12 +213,12 @@ impl OversamplingPlan {
             if need == 0 || n == 0 {
                 continue;
             }
-            let mut rng = ChaCha8Rng::seed_from_u64(mix(seed, class));
+            let mut rng = ChaCha8Rng::seed_from_u64(crate::seed::mix_seed(seed, class));
             let mut copies = vec![need / n; n];
             // `need % n` distinct items get one more: a partial Fisher-Yates shuffle.
             let mut order: Vec<usize> = (0..n).collect();
             for i in 0..need % n {
-                let j = i + below(&mut rng, (n - i) as u64) as usize;
+                let j = i + crate::seed::below(&mut rng, (n - i) as u64) as usize;
                 order.swap(i, j);
                 if let Some(c) = order.get(i).and_then(|&k| copies.get_mut(k)) {
                     *c += 1;
@@ -294,33 +294,6 @@ impl OversamplingPlan {
             });
         }
         Ok(self.entries.iter().filter(|e| e.source_id == id).collect())
-    }
-}
-
-/// A stable 64-bit mix of a seed and a string (FNV-1a, then the SplitMix64 finalizer).
-fn mix(seed: u64, s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^ (h >> 31)
-}
-
-/// An unbiased draw from `0..n` (`n > 0`) by rejection; our own, so plans do not depend
-/// on how a `rand` version maps integers to ranges.
-fn below(rng: &mut dyn Rng, n: u64) -> u64 {
-    if n <= 1 {
-        return 0;
-    }
-    let limit = u64::MAX - u64::MAX % n;
-    loop {
-        let x = rng.next_u64();
-        if x < limit {
-            return x % n;
-        }
     }
 }
 

@@ -51,8 +51,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use ser_augment::seed::{mix_seed as mix, shuffle};
 
 use crate::emotion::Emotion;
 use crate::error::{Error, Result};
@@ -441,41 +442,6 @@ fn greedy_bins(speakers: &[(&str, [usize; 7])], fractions: &[f64]) -> Vec<usize>
         out.push(best);
     }
     out
-}
-
-/// Fisher-Yates shuffle with our own unbiased draw (portable across `rand` versions).
-pub(crate) fn shuffle<T>(items: &mut [T], rng: &mut ChaCha8Rng) {
-    for i in (1..items.len()).rev() {
-        let j = below(rng, i as u64 + 1);
-        #[allow(clippy::cast_possible_truncation)] // j <= i, a usize
-        items.swap(i, j as usize);
-    }
-}
-
-/// An unbiased draw from `0..n` (`n > 0`) by rejection.
-fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
-    if n <= 1 {
-        return 0;
-    }
-    let limit = u64::MAX - u64::MAX % n;
-    loop {
-        let x = rng.next_u64();
-        if x < limit {
-            return x % n;
-        }
-    }
-}
-
-/// A stable 64-bit mix of a seed and a string (FNV-1a, then the SplitMix64 finalizer).
-pub(crate) fn mix(seed: u64, s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^ (h >> 31)
 }
 
 /// The speakers assigned to `split`, sorted.
