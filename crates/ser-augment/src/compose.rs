@@ -470,8 +470,3 @@ pub fn augment_seeded<T>(t: &dyn Transform<T>, x: &T, seed: u64) -> Result<(T, R
     let y = t.apply(x, &mut rng, &mut record)?;
     Ok((y, record))
 }
-
-/// The crate README's example, compiled and run as a doctest.
-#[doc = include_str!("../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

@@ -98,3 +98,8 @@ impl<X, T: Transform<X> + ?Sized> Transform<X> for std::sync::Arc<T> {
         (**self).apply(x, rng, record)
     }
 }
+
+/// The crate README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
