@@ -1,6 +1,9 @@
 //! Helpers shared by the example programs of `ser`: finding audio files, writing `.npy`
 //! and PNG files atomically, and drawing spectrograms.
 
+pub mod plot;
+pub mod runs;
+
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,305 @@
+//! Model configurations, with the research's values as defaults.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The six classifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Architecture {
+    /// Convolution blocks, global average pooling, a dense head.
+    Cnn,
+    /// Two stacked LSTMs of 64 over the mel frames.
+    Lstm,
+    /// Convolution blocks, then an LSTM over time.
+    CnnLstm,
+    /// Convolution blocks, then a bidirectional LSTM over time.
+    CnnBlstm,
+    /// Convolution blocks, a bidirectional LSTM and additive attention pooling over time:
+    /// the research's best model.
+    CnnBlstmAttn,
+    /// VGG19 with ImageNet weights, its first convolutions frozen, and a new head.
+    Vgg19,
+}
+
+impl Architecture {
+    /// Every architecture.
+    pub const ALL: [Self; 6] = [
+        Self::Cnn,
+        Self::Lstm,
+        Self::CnnLstm,
+        Self::CnnBlstm,
+        Self::CnnBlstmAttn,
+        Self::Vgg19,
+    ];
+
+    /// The name used on command lines and in `config.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cnn => "cnn",
+            Self::Lstm => "lstm",
+            Self::CnnLstm => "cnn-lstm",
+            Self::CnnBlstm => "cnn-blstm",
+            Self::CnnBlstmAttn => "cnn-blstm-attn",
+            Self::Vgg19 => "vgg19",
+        }
+    }
+}
+
+impl fmt::Display for Architecture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Architecture {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| {
+                Error::config(
+                    "architecture",
+                    s,
+                    "expected cnn, lstm, cnn-lstm, cnn-blstm, cnn-blstm-attn or vgg19",
+                )
+            })
+    }
+}
+
+/// How a log-mel spectrogram (dB) becomes the model's input channels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum InputMode {
+    /// One channel: `(dB − mean) / std`, the statistics taken from the training set.
+    LogMel {
+        /// Mean of the training features (dB).
+        mean: f32,
+        /// Standard deviation of the training features (dB).
+        std: f32,
+    },
+    /// The research's image: the dB map scaled to `[0, 1]` per utterance, through the magma
+    /// colormap, as three channels (RGB), resized to the input size; optionally with
+    /// ImageNet's mean and standard deviation taken out (for pretrained VGG19).
+    Magma {
+        /// Normalise with ImageNet's channel statistics.
+        imagenet: bool,
+    },
+}
+
+impl InputMode {
+    /// The number of channels this mode produces.
+    pub fn channels(self) -> usize {
+        match self {
+            Self::LogMel { .. } => 1,
+            Self::Magma { .. } => 3,
+        }
+    }
+}
+
+/// The input a model takes: `[batch, channels, n_mels, frames]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct InputSpec {
+    /// How features become channels.
+    pub mode: InputMode,
+    /// Mel bands (image height).
+    pub n_mels: usize,
+    /// Frames (image width); features with another frame count are resized.
+    pub frames: usize,
+}
+
+impl InputSpec {
+    /// The input channels.
+    pub fn channels(&self) -> usize {
+        self.mode.channels()
+    }
+}
+
+/// A model's shape and regularisation. [`ModelConfig::research`] gives the research's
+/// values for each architecture; every field can be changed (tests use tiny models).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelConfig {
+    /// Which network.
+    pub architecture: Architecture,
+    /// The input.
+    pub input: InputSpec,
+    /// Output classes.
+    pub classes: usize,
+    /// Filters of each convolution block (3×3, BatchNorm, ReLU, MaxPool 2×2, Dropout).
+    pub conv_channels: Vec<usize>,
+    /// Dropout after each convolution block.
+    pub conv_dropout: f32,
+    /// Units of each (B)LSTM direction.
+    pub rnn_hidden: usize,
+    /// Stacked (B)LSTM layers.
+    pub rnn_layers: usize,
+    /// Dimension of the additive attention.
+    pub attention_dim: usize,
+    /// Dropout before (RNN family) or inside (VGG19) the dense head.
+    pub dropout: f32,
+    /// Hidden dense layers of the head.
+    pub dense: Vec<usize>,
+    /// L2 penalty on convolution kernels, added to the loss (Keras `l2(0.01)`).
+    pub l2: f64,
+    /// BatchNorm epsilon (Keras: 1e-3).
+    pub bn_eps: f64,
+    /// BatchNorm running-statistics momentum, PyTorch convention (Keras 0.99 = 0.01 here).
+    pub bn_momentum: f64,
+    /// VGG19: `features.N` layers with `N` below this are frozen (24: the first 15 Keras
+    /// layers, up to `block4_conv3`).
+    pub frozen_features: usize,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self::research(Architecture::CnnBlstmAttn)
+    }
+}
+
+impl ModelConfig {
+    /// The research's configuration of `architecture` for 7 classes and 3 s at 16 kHz
+    /// (128 mel bands × 94 frames; VGG19: a 3 × 128 × 128 magma image).
+    pub fn research(architecture: Architecture) -> Self {
+        let base = Self {
+            architecture,
+            input: InputSpec {
+                mode: InputMode::LogMel {
+                    mean: 0.0,
+                    std: 1.0,
+                },
+                n_mels: 128,
+                frames: 94,
+            },
+            classes: 7,
+            conv_channels: vec![32, 64, 128, 256],
+            conv_dropout: 0.25,
+            rnn_hidden: 128,
+            rnn_layers: 1,
+            attention_dim: 128,
+            dropout: 0.3,
+            dense: vec![128],
+            l2: 0.01,
+            bn_eps: 1e-3,
+            bn_momentum: 0.01,
+            frozen_features: 24,
+        };
+        match architecture {
+            Architecture::Lstm => Self {
+                rnn_hidden: 64,
+                rnn_layers: 2,
+                dense: vec![64],
+                l2: 0.0,
+                ..base
+            },
+            Architecture::Vgg19 => Self {
+                input: InputSpec {
+                    mode: InputMode::Magma { imagenet: true },
+                    n_mels: 128,
+                    frames: 128,
+                },
+                dropout: 0.6,
+                dense: vec![128, 64],
+                l2: 0.0,
+                ..base
+            },
+            _ => base,
+        }
+    }
+
+    /// Frequency bins and frames left after the convolution blocks.
+    pub fn conv_output(&self) -> (usize, usize) {
+        let n = self.conv_channels.len() as u32;
+        (self.input.n_mels >> n, self.input.frames >> n)
+    }
+
+    /// Checks the sizes fit together.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first bad field.
+    pub fn validate(&self) -> Result<()> {
+        if self.classes < 2 {
+            return Err(Error::config("classes", self.classes, "need at least 2"));
+        }
+        if self.input.n_mels == 0 || self.input.frames == 0 {
+            return Err(Error::config(
+                "input",
+                format!("{}x{}", self.input.n_mels, self.input.frames),
+                "must not be empty",
+            ));
+        }
+        for (field, p) in [
+            ("conv_dropout", self.conv_dropout),
+            ("dropout", self.dropout),
+        ] {
+            if !(0.0..1.0).contains(&p) {
+                return Err(Error::config(field, p, "must be in [0, 1)"));
+            }
+        }
+        if !(self.l2 >= 0.0 && self.l2.is_finite()) {
+            return Err(Error::config("l2", self.l2, "must be finite and >= 0"));
+        }
+        if self.dense.contains(&0) {
+            return Err(Error::config(
+                "dense",
+                format!("{:?}", self.dense),
+                "no layer may be empty",
+            ));
+        }
+        match self.architecture {
+            Architecture::Vgg19 => {
+                if self.input.channels() != 3 {
+                    return Err(Error::config(
+                        "input",
+                        "1 channel",
+                        "VGG19 takes 3 channels",
+                    ));
+                }
+                if self.input.n_mels < 32 || self.input.frames < 32 {
+                    return Err(Error::config(
+                        "input",
+                        format!("{}x{}", self.input.n_mels, self.input.frames),
+                        "VGG19 needs at least 32x32 (five 2x2 poolings)",
+                    ));
+                }
+            }
+            Architecture::Lstm => {
+                if self.rnn_hidden == 0 || self.rnn_layers == 0 {
+                    return Err(Error::config("rnn_hidden", self.rnn_hidden, "must be >= 1"));
+                }
+            }
+            _ => {
+                if self.conv_channels.is_empty() || self.conv_channels.contains(&0) {
+                    return Err(Error::config(
+                        "conv_channels",
+                        format!("{:?}", self.conv_channels),
+                        "need at least one block, none empty",
+                    ));
+                }
+                let (f, t) = self.conv_output();
+                if f == 0 || t == 0 {
+                    return Err(Error::config(
+                        "input",
+                        format!("{}x{}", self.input.n_mels, self.input.frames),
+                        format!("too small for {} 2x2 poolings", self.conv_channels.len()),
+                    ));
+                }
+                if self.architecture != Architecture::Cnn
+                    && (self.rnn_hidden == 0 || self.rnn_layers == 0)
+                {
+                    return Err(Error::config("rnn_hidden", self.rnn_hidden, "must be >= 1"));
+                }
+                if self.architecture == Architecture::CnnBlstmAttn && self.attention_dim == 0 {
+                    return Err(Error::config("attention_dim", 0, "must be >= 1"));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,142 @@
+//! The crate's error type.
+
+use std::path::PathBuf;
+
+/// What can go wrong building, loading, training or evaluating a model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A tensor operation failed (shape mismatch inside the network, device error, ...).
+    #[error("tensor operation: {0}")]
+    Candle(#[from] candle_core::Error),
+    /// A model or training configuration is invalid.
+    #[error("invalid configuration: {field} = {value}: {reason}")]
+    Config {
+        /// The offending field.
+        field: &'static str,
+        /// Its value, as text.
+        value: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// An input batch does not have the shape the model expects.
+    #[error("input: expected {expected}, got shape {got:?}")]
+    InputShape {
+        /// The expected shape, described.
+        expected: String,
+        /// The shape given.
+        got: Vec<usize>,
+    },
+    /// An input holds NaN or infinite values.
+    #[error("input: non-finite value in {what}")]
+    NonFiniteInput {
+        /// Where.
+        what: String,
+    },
+    /// A weights file lacks a tensor the model needs.
+    #[error("weights {path}: tensor `{name}` is missing")]
+    MissingTensor {
+        /// The weights file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+    },
+    /// A weights file holds a tensor of the wrong shape.
+    #[error("weights {path}: tensor `{name}` has shape {got:?}, the model expects {expected:?}")]
+    TensorShape {
+        /// The weights file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+        /// The shape the model expects.
+        expected: Vec<usize>,
+        /// The shape in the file.
+        got: Vec<usize>,
+    },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file is not in the expected format (safetensors, JSON).
+    #[error("{path}: {message}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A checkpoint is incomplete or its files disagree.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// The checkpoint directory.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file exists and overwriting it was not allowed.
+    #[error("{path} exists; refusing to overwrite it")]
+    Exists {
+        /// The file or directory.
+        path: PathBuf,
+    },
+    /// Training diverged.
+    #[error("the loss became {loss} at epoch {epoch}, step {step}")]
+    NonFiniteLoss {
+        /// The loss value.
+        loss: f64,
+        /// The epoch.
+        epoch: usize,
+        /// The optimizer step.
+        step: u64,
+    },
+    /// The training or evaluation data is unusable.
+    #[error("data: {0}")]
+    Data(String),
+    /// Reading a corpus or a batch failed.
+    #[error(transparent)]
+    Dataset(#[from] ser_datasets::Error),
+    /// Computing metrics failed.
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
+    /// Pretrained weights could not be found or fetched.
+    #[error("hub {repo}: {message}")]
+    Hub {
+        /// The repository, e.g. `timm/vgg19.tv_in1k`.
+        repo: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A device was asked for that this build or machine does not have.
+    #[error("device {requested}: {reason}")]
+    Device {
+        /// The device asked for.
+        requested: String,
+        /// Why it is unavailable.
+        reason: String,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn config(field: &'static str, value: impl ToString, reason: impl ToString) -> Self {
+        Self::Config {
+            field,
+            value: value.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! From log-mel spectrograms (dB, `[n_mels, frames]`, as `ser-dsp`'s `LogMel` gives them)
+//! to a model's input tensor `[B, C, n_mels, frames]`.
+
+use candle_core::{Device, Tensor};
+use ndarray::{Array2, ArrayView2, Axis};
+
+use crate::config::{InputMode, InputSpec};
+use crate::error::{Error, Result};
+
+/// ImageNet's per-channel mean (RGB), as torchvision normalises.
+pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+/// ImageNet's per-channel standard deviation (RGB).
+pub const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
+
+/// Mean and standard deviation of every value of `features` (for [`InputMode::LogMel`]),
+/// in f64.
+///
+/// # Errors
+/// [`Error::Data`] when there is nothing to measure or a value is not finite.
+pub fn fit_normalization<'a>(
+    features: impl IntoIterator<Item = ArrayView2<'a, f32>>,
+) -> Result<(f32, f32)> {
+    let (mut n, mut s, mut s2) = (0f64, 0f64, 0f64);
+    for f in features {
+        for &v in f.iter() {
+            if !v.is_finite() {
+                return Err(Error::Data(
+                    "non-finite value in the training features".into(),
+                ));
+            }
+            let v = f64::from(v);
+            n += 1.0;
+            s += v;
+            s2 += v * v;
+        }
+    }
+    if n == 0.0 {
+        return Err(Error::Data("no training features to normalise with".into()));
+    }
+    let mean = s / n;
+    let std = (s2 / n - mean * mean).max(0.0).sqrt();
+    Ok((mean as f32, if std > 1e-6 { std as f32 } else { 1.0 }))
+}
+
+/// Linear resampling of the frame axis to `frames` columns (no-op when equal).
+fn resize_frames(x: ArrayView2<f32>, frames: usize) -> Array2<f32> {
+    let (rows, cols) = x.dim();
+    if cols == frames {
+        return x.to_owned();
+    }
+    let mut out = Array2::zeros((rows, frames));
+    let scale = if frames > 1 {
+        (cols - 1) as f64 / (frames - 1) as f64
+    } else {
+        0.0
+    };
+    for j in 0..frames {
+        let pos = j as f64 * scale;
+        let j0 = (pos.floor() as usize).min(cols - 1);
+        let j1 = (j0 + 1).min(cols - 1);
+        let t = (pos - j0 as f64) as f32;
+        for r in 0..rows {
+            out[[r, j]] = x[[r, j0]] * (1.0 - t) + x[[r, j1]] * t;
+        }
+    }
+    out
+}
+
+/// One spectrogram's input channels, `C · n_mels · frames` values in `[C, n_mels, frames]`
+/// order.
+///
+/// # Errors
+/// [`Error::InputShape`] when the mel bands differ from the spec or a spectrogram is
+/// empty; [`Error::NonFiniteInput`] for NaN or infinite values.
+pub fn input_channels(x: ArrayView2<f32>, spec: &InputSpec, index: usize) -> Result<Vec<f32>> {
+    let (m, f) = x.dim();
+    if m != spec.n_mels || f == 0 {
+        return Err(Error::InputShape {
+            expected: format!("[{}, frames ≥ 1] log-mel spectrograms", spec.n_mels),
+            got: vec![m, f],
+        });
+    }
+    if let Some(pos) = x.iter().position(|v| !v.is_finite()) {
+        return Err(Error::NonFiniteInput {
+            what: format!("spectrogram {index}, value {pos}"),
+        });
+    }
+    let x = resize_frames(x, spec.frames);
+    Ok(match spec.mode {
+        InputMode::LogMel { mean, std } => x.iter().map(|v| (v - mean) / std).collect(),
+        InputMode::Magma { imagenet } => {
+            let (lo, hi) = x
+                .iter()
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+                    (a.min(v), b.max(v))
+                });
+            let range = if hi > lo { hi - lo } else { 1.0 };
+            let n = x.len();
+            let mut out = vec![0f32; 3 * n];
+            for (i, v) in x.iter().enumerate() {
+                let c = colorous::MAGMA.eval_continuous(f64::from((v - lo) / range));
+                for (ch, byte) in [c.r, c.g, c.b].into_iter().enumerate() {
+                    let mut y = f32::from(byte) / 255.0;
+                    if imagenet {
+                        y = (y - IMAGENET_MEAN[ch]) / IMAGENET_STD[ch];
+                    }
+                    out[ch * n + i] = y;
+                }
+            }
+            out
+        }
+    })
+}
+
+/// A batch tensor `[B, C, n_mels, frames]` on `device` from spectrograms
+/// (`[n_mels, frames]` each; other frame counts are resized linearly).
+///
+/// # Errors
+/// As [`input_channels`]; [`Error::Data`] for an empty batch.
+pub fn batch_tensor<'a>(
+    items: impl IntoIterator<Item = ArrayView2<'a, f32>>,
+    spec: &InputSpec,
+    device: &Device,
+) -> Result<Tensor> {
+    let mut data = Vec::new();
+    let mut b = 0;
+    for (i, x) in items.into_iter().enumerate() {
+        data.extend(input_channels(x, spec, i)?);
+        b += 1;
+    }
+    if b == 0 {
+        return Err(Error::Data("empty batch".into()));
+    }
+    Ok(Tensor::from_vec(
+        data,
+        (b, spec.channels(), spec.n_mels, spec.frames),
+        device,
+    )?)
+}
+
+/// [`batch_tensor`] over the items of a `[B, n_mels, frames]` array.
+///
+/// # Errors
+/// As [`batch_tensor`].
+pub fn batch_tensor_3d(
+    features: &ndarray::Array3<f32>,
+    spec: &InputSpec,
+    device: &Device,
+) -> Result<Tensor> {
+    batch_tensor(features.axis_iter(Axis(0)), spec, device)
+}

@@ -1,0 +1,101 @@
+//! Safetensors and JSON files, written atomically (temp file in the same directory, then
+//! rename) so that a crash never leaves a half-written file under the final name.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+
+use crate::error::{Error, Result};
+
+/// Writes `bytes` to `path` through a temp file and a rename.
+///
+/// # Errors
+/// [`Error::Io`].
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".ser-tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Saves `tensors` (with optional string `metadata`) as a safetensors file, atomically.
+///
+/// # Errors
+/// [`Error::Io`]; [`Error::Format`] if a tensor cannot be serialised.
+pub fn save_safetensors(
+    path: &Path,
+    tensors: &BTreeMap<String, Tensor>,
+    metadata: Option<HashMap<String, String>>,
+) -> Result<()> {
+    // Tensors on a GPU are brought to the host by the safetensors view.
+    let bytes = safetensors::serialize(tensors.iter().map(|(k, v)| (k.as_str(), v)), metadata)
+        .map_err(|e| Error::Format {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    write_atomic(path, &bytes)
+}
+
+/// Loads every tensor of a safetensors file onto `device`.
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be read; [`Error::Format`] if it is not safetensors.
+pub fn load_safetensors(path: &Path, device: &Device) -> Result<BTreeMap<String, Tensor>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let map = candle_core::safetensors::load_buffer(&bytes, device).map_err(|e| Error::Format {
+        path: path.to_path_buf(),
+        message: format!("not a readable safetensors file: {e}"),
+    })?;
+    Ok(map.into_iter().collect())
+}
+
+/// The string metadata of a safetensors file.
+///
+/// # Errors
+/// As [`load_safetensors`].
+pub fn safetensors_metadata(path: &Path) -> Result<HashMap<String, String>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| Error::Format {
+        path: path.to_path_buf(),
+        message: format!("not a readable safetensors file: {e}"),
+    })?;
+    Ok(meta.metadata().clone().unwrap_or_default())
+}
+
+/// Writes `value` as pretty JSON, atomically.
+///
+/// # Errors
+/// [`Error::Io`]; [`Error::Format`] if it cannot be serialised.
+pub fn save_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| Error::Format {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+/// Reads JSON from `path`.
+///
+/// # Errors
+/// [`Error::Io`]; [`Error::Format`] naming the problem.
+pub fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::Format {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}

@@ -1,0 +1,21 @@
+//! Speech-emotion classifiers.
+pub use candle_core;
+pub mod bn;
+pub mod config;
+pub mod device;
+pub mod error;
+pub mod features;
+pub mod io;
+pub mod layers;
+pub mod metrics;
+pub mod models;
+pub mod ops;
+pub mod optim;
+pub mod params;
+pub mod train;
+pub use config::{Architecture, InputMode, InputSpec, ModelConfig};
+pub use device::parse_device;
+pub use error::{Error, Result};
+pub use layers::Mode;
+pub use models::{Classifier, Model, build};
+pub use params::ParamStore;

@@ -1,0 +1,823 @@
+//! Training, evaluation and checkpoints.
+//!
+//! [`Trainer`] runs Adam on a [`Model`] over any [`BatchSource`] (a streaming
+//! [`ser_datasets::Loader`] or spectrograms in memory, [`Dataset`]) with the L2 penalty,
+//! optional balanced class weights, seeded dropout and spectrogram augmentation, early
+//! stopping on the validation loss and an optional learning-rate schedule. Every random
+//! draw derives from [`TrainConfig::seed`], the epoch and the step, so the same seed on the
+//! same machine gives the same weights, and a run resumed from a [checkpoint](Trainer::resume)
+//! continues exactly as if it had not stopped.
+//!
+//! A checkpoint directory holds `weights.safetensors` (every variable, BatchNorm statistics
+//! included), `optimizer.safetensors` (Adam's moments), `best.safetensors` (the weights of
+//! the best epoch) and `state.json` (epoch, step, learning rate, best loss, patience,
+//! history, seed). Each file is written atomically and `state.json` last; the tensor files
+//! carry the step in their metadata, so a checkpoint torn by a crash is refused on resume.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::{D, DType, Tensor};
+use ndarray::{Array2, Array3, Axis};
+use ser_augment::Transform;
+use ser_datasets::Batch;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::features::batch_tensor;
+use crate::io::{load_json, load_safetensors, safetensors_metadata, save_json, save_safetensors};
+use crate::layers::Mode;
+use crate::metrics::{ClassificationReport, EpochRecord, History};
+use crate::models::Model;
+use crate::optim::{Adam, AdamConfig};
+
+/// Batches of labelled log-mel spectrograms, epoch by epoch.
+pub trait BatchSource: Sync {
+    /// The number of labelled items.
+    fn len(&self) -> usize;
+
+    /// Whether there is no item.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The number of batches per epoch.
+    fn n_batches(&self) -> usize;
+
+    /// The batches of `epoch` (the order may depend on it).
+    fn batches(&self, epoch: u64) -> Box<dyn Iterator<Item = Result<Batch>> + Send + '_>;
+}
+
+impl BatchSource for ser_datasets::Loader {
+    fn len(&self) -> usize {
+        ser_datasets::Loader::len(self)
+    }
+
+    fn n_batches(&self) -> usize {
+        ser_datasets::Loader::n_batches(self)
+    }
+
+    fn batches(&self, epoch: u64) -> Box<dyn Iterator<Item = Result<Batch>> + Send + '_> {
+        Box::new(self.epoch(epoch).map(|b| b.map_err(Error::from)))
+    }
+}
+
+/// Labelled spectrograms in memory, batched in a (seeded, per-epoch) shuffled order.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    /// Log-mel spectrograms (dB), `[n_mels, frames]`, all the same shape.
+    pub features: Vec<Array2<f32>>,
+    /// Class of each item.
+    pub labels: Vec<usize>,
+    /// An identifier of each item (its file), reported with predictions.
+    pub ids: Vec<PathBuf>,
+    /// Batch size.
+    pub batch_size: usize,
+    /// Shuffle every epoch from this seed (`None`: keep the order).
+    pub shuffle: Option<u64>,
+}
+
+impl Dataset {
+    /// A dataset of `features` and `labels`, ids `0`, `1`, ...; batches of `batch_size`.
+    ///
+    /// # Errors
+    /// [`Error::Data`] when the lengths differ, shapes differ, or `batch_size` is 0.
+    pub fn new(features: Vec<Array2<f32>>, labels: Vec<usize>, batch_size: usize) -> Result<Self> {
+        let ids = (0..features.len())
+            .map(|i| PathBuf::from(i.to_string()))
+            .collect();
+        Self::with_ids(features, labels, ids, batch_size)
+    }
+
+    /// As [`new`](Self::new), with an id per item.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn with_ids(
+        features: Vec<Array2<f32>>,
+        labels: Vec<usize>,
+        ids: Vec<PathBuf>,
+        batch_size: usize,
+    ) -> Result<Self> {
+        if features.len() != labels.len() || features.len() != ids.len() {
+            return Err(Error::Data(format!(
+                "{} spectrograms, {} labels, {} ids",
+                features.len(),
+                labels.len(),
+                ids.len()
+            )));
+        }
+        if batch_size == 0 {
+            return Err(Error::config("batch_size", 0, "must be >= 1"));
+        }
+        if let Some(first) = features.first() {
+            if let Some((i, f)) = features
+                .iter()
+                .enumerate()
+                .find(|(_, f)| f.dim() != first.dim())
+            {
+                return Err(Error::Data(format!(
+                    "spectrogram {i} is {:?}, spectrogram 0 is {:?}",
+                    f.dim(),
+                    first.dim()
+                )));
+            }
+        }
+        Ok(Self {
+            features,
+            labels,
+            ids,
+            batch_size,
+            shuffle: None,
+        })
+    }
+
+    /// Shuffles every epoch with a permutation from `(seed, epoch)`.
+    pub fn shuffled(mut self, seed: u64) -> Self {
+        self.shuffle = Some(seed);
+        self
+    }
+
+    /// The item order of `epoch`.
+    pub fn order(&self, epoch: u64) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.features.len()).collect();
+        if let Some(seed) = self.shuffle {
+            use rand::SeedableRng;
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(ser_datasets::item_seed(
+                seed,
+                epoch,
+                u64::MAX,
+            ));
+            ser_augment::seed::shuffle(&mut order, &mut rng);
+        }
+        order
+    }
+}
+
+impl BatchSource for Dataset {
+    fn len(&self) -> usize {
+        self.features.len()
+    }
+
+    fn n_batches(&self) -> usize {
+        self.features.len().div_ceil(self.batch_size.max(1))
+    }
+
+    fn batches(&self, epoch: u64) -> Box<dyn Iterator<Item = Result<Batch>> + Send + '_> {
+        let order = self.order(epoch);
+        let bs = self.batch_size.max(1);
+        let chunks: Vec<Vec<usize>> = order.chunks(bs).map(<[usize]>::to_vec).collect();
+        Box::new(chunks.into_iter().map(move |idx| {
+            let (m, f) = self.features[idx[0]].dim();
+            let mut features = Array3::zeros((idx.len(), m, f));
+            for (k, &i) in idx.iter().enumerate() {
+                features
+                    .index_axis_mut(Axis(0), k)
+                    .assign(&self.features[i]);
+            }
+            Ok(Batch {
+                features,
+                labels: idx.iter().map(|&i| self.labels[i]).collect(),
+                paths: idx.iter().map(|&i| self.ids[i].clone()).collect(),
+            })
+        }))
+    }
+}
+
+/// How the learning rate changes between epochs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum LrSchedule {
+    /// Constant (the research's).
+    #[default]
+    Constant,
+    /// Multiply by `factor` after `patience` epochs without a better validation loss, not
+    /// below `min_lr` (Keras `ReduceLROnPlateau`).
+    ReduceOnPlateau {
+        /// Multiplier.
+        factor: f64,
+        /// Epochs to wait.
+        patience: usize,
+        /// Floor.
+        min_lr: f64,
+    },
+    /// Cosine decay from the initial rate to `min_lr` over the epochs.
+    Cosine {
+        /// Final rate.
+        min_lr: f64,
+    },
+}
+
+/// Training settings; the defaults are the research's (Adam 1e-3, batch 32, early
+/// stopping with patience 10).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    /// Maximum epochs.
+    pub epochs: usize,
+    /// Adam's settings.
+    pub adam: AdamConfig,
+    /// Stop after this many epochs without a better validation loss (and restore the best
+    /// weights); `None`: never.
+    pub patience: Option<usize>,
+    /// The smallest decrease of the validation loss that counts as better.
+    pub min_delta: f64,
+    /// Learning-rate schedule.
+    pub schedule: LrSchedule,
+    /// Weight the loss by inverse class frequency of the training set.
+    pub class_weights: bool,
+    /// Random time shifts and noise on training spectrograms (the research's
+    /// [`ser_augment::research_spectrogram`]).
+    pub spec_augment: bool,
+    /// The seed of shuffling, dropout and augmentation.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 50,
+            adam: AdamConfig::default(),
+            patience: Some(10),
+            min_delta: 1e-4,
+            schedule: LrSchedule::Constant,
+            class_weights: false,
+            spec_augment: true,
+            seed: 42,
+        }
+    }
+}
+
+/// Where training stands: everything needed, with the weights and Adam's moments, to
+/// continue exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Optimizer steps taken.
+    pub step: u64,
+    /// The learning rate for the next epoch.
+    pub learning_rate: f64,
+    /// The best validation loss so far (training loss without validation).
+    pub best_loss: Option<f64>,
+    /// The epoch (1-based) of the best loss.
+    pub best_epoch: Option<usize>,
+    /// Epochs since the best loss.
+    pub bad_epochs: usize,
+    /// Whether early stopping ended the run.
+    pub stopped_early: bool,
+    /// One record per completed epoch.
+    pub history: History,
+    /// The training configuration.
+    pub config: TrainConfig,
+    /// Class weights used in the loss, if any.
+    pub class_weights: Option<Vec<f32>>,
+}
+
+/// Progress reports from [`Trainer::fit`].
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// An epoch starts (1-based), with `batches` batches.
+    EpochStart {
+        /// The epoch.
+        epoch: usize,
+        /// Batches in it.
+        batches: usize,
+    },
+    /// A training step ended, with running means over the epoch so far.
+    Step {
+        /// The epoch.
+        epoch: usize,
+        /// Batches done in this epoch.
+        batch: usize,
+        /// Running mean loss.
+        loss: f64,
+        /// Running accuracy.
+        accuracy: f64,
+    },
+    /// An epoch ended.
+    EpochEnd(&'a EpochRecord),
+    /// Early stopping ended training; the best epoch's weights are restored.
+    EarlyStop {
+        /// The last epoch run.
+        epoch: usize,
+        /// The epoch whose weights are kept.
+        best_epoch: usize,
+    },
+}
+
+/// Loss and accuracy of a model over a [`BatchSource`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossAccuracy {
+    /// Mean cross-entropy (without the L2 penalty).
+    pub loss: f64,
+    /// Fraction right.
+    pub accuracy: f64,
+}
+
+/// Runs Adam on a [`Model`].
+#[derive(Debug)]
+pub struct Trainer<'m> {
+    model: &'m Model,
+    opt: Adam,
+    state: TrainState,
+    best_weights: Option<BTreeMap<String, Tensor>>,
+}
+
+fn deep_copy(m: &BTreeMap<String, Tensor>) -> Result<BTreeMap<String, Tensor>> {
+    m.iter().map(|(k, v)| Ok((k.clone(), v.copy()?))).collect()
+}
+
+/// Balanced class weights `n / (k · count_c)` over `k` classes (absent classes get 0).
+pub fn balanced_class_weights(labels: &[usize], classes: usize) -> Vec<f32> {
+    let mut counts = vec![0usize; classes];
+    for &l in labels {
+        if l < classes {
+            counts[l] += 1;
+        }
+    }
+    let present = counts.iter().filter(|&&c| c > 0).count().max(1);
+    let n = labels.len() as f64;
+    counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                0.0
+            } else {
+                (n / (present as f64 * c as f64)) as f32
+            }
+        })
+        .collect()
+}
+
+/// Mean cross-entropy of `logits` `[B, K]` against `labels` `[B]` (u32), weighted per class
+/// like PyTorch's `CrossEntropyLoss(weight=…)` when `weights` `[K]` is given.
+///
+/// # Errors
+/// Shape and device errors.
+pub fn cross_entropy(
+    logits: &Tensor,
+    labels: &Tensor,
+    weights: Option<&Tensor>,
+) -> candle_core::Result<Tensor> {
+    let logp = candle_nn::ops::log_softmax(logits, D::Minus1)?;
+    let picked = logp.gather(&labels.unsqueeze(1)?, 1)?.squeeze(1)?;
+    match weights {
+        None => picked.mean_all()?.neg(),
+        Some(w) => {
+            let wi = w.gather(labels, 0)?;
+            let num = (&picked * &wi)?.sum_all()?;
+            let den = wi.sum_all()?;
+            (num / den)?.neg()
+        }
+    }
+}
+
+impl<'m> Trainer<'m> {
+    /// A trainer for `model` from the start. `train_labels` sets the class weights when
+    /// [`TrainConfig::class_weights`] is on.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for invalid settings.
+    pub fn new(model: &'m Model, config: TrainConfig, train_labels: &[usize]) -> Result<Self> {
+        if config.epochs == 0 {
+            return Err(Error::config("epochs", 0, "must be >= 1"));
+        }
+        let opt = Adam::new(model.trainable_vars(), config.adam)?;
+        let class_weights = config
+            .class_weights
+            .then(|| balanced_class_weights(train_labels, model.config().classes));
+        Ok(Self {
+            model,
+            opt,
+            state: TrainState {
+                epoch: 0,
+                step: 0,
+                learning_rate: config.adam.learning_rate,
+                best_loss: None,
+                best_epoch: None,
+                bad_epochs: 0,
+                stopped_early: false,
+                history: History::default(),
+                config,
+                class_weights,
+            },
+            best_weights: None,
+        })
+    }
+
+    /// The state so far.
+    pub fn state(&self) -> &TrainState {
+        &self.state
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        self.model
+    }
+
+    /// Whether training is over (all epochs run, or stopped early).
+    pub fn finished(&self) -> bool {
+        self.state.stopped_early || self.state.epoch >= self.state.config.epochs
+    }
+
+    fn step_seed(&self, epoch: usize, batch: usize) -> u64 {
+        ser_datasets::item_seed(
+            self.state.config.seed ^ 0x7472_6169_6e00,
+            epoch as u64,
+            batch as u64,
+        )
+    }
+
+    /// One epoch over `data`, reporting each step. Returns the epoch's mean loss and
+    /// accuracy.
+    ///
+    /// # Errors
+    /// Data errors; [`Error::NonFiniteLoss`] if training diverges.
+    pub fn train_epoch(
+        &mut self,
+        data: &dyn BatchSource,
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<LossAccuracy> {
+        let epoch = self.state.epoch + 1;
+        let spec = self.model.config().input;
+        let device = self.model.device().clone();
+        let weights = match &self.state.class_weights {
+            Some(w) => Some(Tensor::from_slice(w, w.len(), &device)?),
+            None => None,
+        };
+        let aug = self
+            .state
+            .config
+            .spec_augment
+            .then(ser_augment::research_spectrogram);
+        let (mut sum_loss, mut correct, mut n) = (0f64, 0usize, 0usize);
+        for (bi, batch) in data.batches(epoch as u64).enumerate() {
+            let batch = batch?;
+            let seed = self.step_seed(epoch, bi);
+            let items: Vec<Array2<f32>> = batch
+                .features
+                .axis_iter(Axis(0))
+                .enumerate()
+                .map(|(i, x)| match &aug {
+                    Some(t) => ser_augment::augment_seeded(
+                        t as &dyn Transform<Array2<f32>>,
+                        &x.to_owned(),
+                        seed ^ (i as u64) << 20,
+                    )
+                    .map(|(y, _)| y)
+                    .map_err(|e| Error::Data(format!("spectrogram augmentation: {e}"))),
+                    None => Ok(x.to_owned()),
+                })
+                .collect::<Result<_>>()?;
+            let xs = batch_tensor(items.iter().map(|a| a.view()), &spec, &device)?;
+            let labels: Vec<u32> = batch.labels.iter().map(|&l| l as u32).collect();
+            let labels = Tensor::new(labels.as_slice(), &device)?;
+            let logits = self.model.forward_t(&xs, Mode::Train { seed })?;
+            let ce = cross_entropy(&logits, &labels, weights.as_ref())?;
+            let loss = match self.model.l2_penalty()? {
+                Some(p) => (&ce + p)?,
+                None => ce.clone(),
+            };
+            let grads = loss.backward()?;
+            self.opt.step(&grads)?;
+            self.state.step += 1;
+            let ce_v = f64::from(ce.to_dtype(DType::F32)?.to_scalar::<f32>()?);
+            if !ce_v.is_finite() {
+                return Err(Error::NonFiniteLoss {
+                    loss: ce_v,
+                    epoch,
+                    step: self.state.step,
+                });
+            }
+            let pred: Vec<u32> = logits.argmax(1)?.to_vec1()?;
+            let b = batch.labels.len();
+            correct += pred
+                .iter()
+                .zip(&batch.labels)
+                .filter(|(p, l)| **p as usize == **l)
+                .count();
+            sum_loss += ce_v * b as f64;
+            n += b;
+            on_event(Event::Step {
+                epoch,
+                batch: bi + 1,
+                loss: sum_loss / n as f64,
+                accuracy: correct as f64 / n as f64,
+            });
+        }
+        if n == 0 {
+            return Err(Error::Data("the training data yielded no batch".into()));
+        }
+        Ok(LossAccuracy {
+            loss: sum_loss / n as f64,
+            accuracy: correct as f64 / n as f64,
+        })
+    }
+
+    /// Trains until the configured epochs are done or early stopping ends it, validating
+    /// after each epoch on `val` (if any) and checkpointing into `checkpoint` (if any).
+    /// At the end the best epoch's weights are in the model (when there was validation).
+    ///
+    /// # Errors
+    /// Data, device and I/O errors; [`Error::NonFiniteLoss`].
+    pub fn fit(
+        &mut self,
+        train: &dyn BatchSource,
+        val: Option<&dyn BatchSource>,
+        checkpoint: Option<&Path>,
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<&History> {
+        while !self.finished() {
+            let epoch = self.state.epoch + 1;
+            self.apply_schedule(epoch);
+            let t0 = Instant::now();
+            let batches = train.n_batches();
+            on_event(Event::EpochStart { epoch, batches });
+            let tr = self.train_epoch(train, on_event)?;
+            let va = match val {
+                Some(v) => Some(evaluate_loss(self.model, v)?),
+                None => None,
+            };
+            let record = EpochRecord {
+                epoch,
+                train_loss: tr.loss,
+                train_accuracy: tr.accuracy,
+                val_loss: va.map(|v| v.loss),
+                val_accuracy: va.map(|v| v.accuracy),
+                learning_rate: self.opt.learning_rate(),
+                seconds: t0.elapsed().as_secs_f64(),
+            };
+            self.state.epoch = epoch;
+            let monitored = va.map_or(tr.loss, |v| v.loss);
+            let improved = self
+                .state
+                .best_loss
+                .is_none_or(|b| monitored < b - self.state.config.min_delta);
+            if improved {
+                self.state.best_loss = Some(monitored);
+                self.state.best_epoch = Some(epoch);
+                self.state.bad_epochs = 0;
+                self.best_weights = Some(deep_copy(&self.model.store().tensors())?);
+            } else {
+                self.state.bad_epochs += 1;
+            }
+            self.state.history.push(record.clone());
+            on_event(Event::EpochEnd(&record));
+            if let Some(p) = self.state.config.patience {
+                if val.is_some() && self.state.bad_epochs >= p {
+                    self.state.stopped_early = true;
+                }
+            }
+            if let Some(dir) = checkpoint {
+                self.save_checkpoint(dir)?;
+            }
+            if self.state.stopped_early {
+                if let Some(best) = self.state.best_epoch {
+                    on_event(Event::EarlyStop {
+                        epoch,
+                        best_epoch: best,
+                    });
+                }
+            }
+        }
+        if val.is_some() {
+            self.restore_best()?;
+        }
+        Ok(&self.state.history)
+    }
+
+    /// Puts the best epoch's weights into the model.
+    ///
+    /// # Errors
+    /// Device errors.
+    pub fn restore_best(&self) -> Result<()> {
+        if let Some(best) = &self.best_weights {
+            self.model
+                .store()
+                .load_from(best, Path::new("<best weights>"))?;
+        }
+        Ok(())
+    }
+
+    fn apply_schedule(&mut self, epoch: usize) {
+        let base = self.state.config.adam.learning_rate;
+        let lr = match self.state.config.schedule {
+            LrSchedule::Constant => base,
+            LrSchedule::ReduceOnPlateau {
+                factor,
+                patience,
+                min_lr,
+            } => {
+                let mut lr = self.state.learning_rate;
+                if patience > 0
+                    && self.state.bad_epochs > 0
+                    && self.state.bad_epochs.is_multiple_of(patience)
+                {
+                    lr = (lr * factor).max(min_lr);
+                }
+                lr
+            }
+            LrSchedule::Cosine { min_lr } => {
+                let t = (epoch - 1) as f64 / self.state.config.epochs.max(1) as f64;
+                min_lr + 0.5 * (base - min_lr) * (1.0 + (std::f64::consts::PI * t).cos())
+            }
+        };
+        self.state.learning_rate = lr;
+        self.opt.set_learning_rate(lr);
+    }
+
+    /// Writes a checkpoint into `dir` (created if needed).
+    ///
+    /// # Errors
+    /// [`Error::Io`].
+    pub fn save_checkpoint(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let meta = || {
+            Some(HashMap::from([(
+                "step".to_string(),
+                self.state.step.to_string(),
+            )]))
+        };
+        save_safetensors(
+            &dir.join("weights.safetensors"),
+            &self.model.store().tensors(),
+            meta(),
+        )?;
+        save_safetensors(
+            &dir.join("optimizer.safetensors"),
+            &self.opt.state_tensors(),
+            meta(),
+        )?;
+        if let Some(best) = &self.best_weights {
+            save_safetensors(&dir.join("best.safetensors"), best, meta())?;
+        }
+        save_json(&dir.join("state.json"), &self.state)
+    }
+
+    /// Continues from the checkpoint in `dir`: loads the weights into `model` and restores
+    /// Adam's moments, the step, the schedule, early stopping and the history. More
+    /// epochs can be allowed with `epochs`.
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`] when files are missing or disagree; tensor errors naming the
+    /// tensor.
+    pub fn resume(model: &'m Model, dir: &Path, epochs: Option<usize>) -> Result<Self> {
+        let state_path = dir.join("state.json");
+        if !state_path.exists() {
+            return Err(Error::Checkpoint {
+                path: dir.to_path_buf(),
+                message: "no state.json".into(),
+            });
+        }
+        let mut state: TrainState = load_json(&state_path)?;
+        if let Some(e) = epochs {
+            state.config.epochs = e;
+        }
+        let check = |name: &str| -> Result<PathBuf> {
+            let p = dir.join(name);
+            let step = safetensors_metadata(&p)?.get("step").cloned();
+            if step.as_deref() != Some(&state.step.to_string()) {
+                return Err(Error::Checkpoint {
+                    path: dir.to_path_buf(),
+                    message: format!(
+                        "{name} is from step {step:?}, state.json from step {}",
+                        state.step
+                    ),
+                });
+            }
+            Ok(p)
+        };
+        let wp = check("weights.safetensors")?;
+        model
+            .store()
+            .load_from(&load_safetensors(&wp, model.device())?, &wp)?;
+        let mut opt = Adam::new(model.trainable_vars(), state.config.adam)?;
+        let op = check("optimizer.safetensors")?;
+        opt.load_state(&load_safetensors(&op, model.device())?, state.step, &op)?;
+        opt.set_learning_rate(state.learning_rate);
+        let best_weights = if state.best_epoch.is_some() {
+            let bp = check("best.safetensors")?;
+            Some(load_safetensors(&bp, model.device())?)
+        } else {
+            None
+        };
+        if state.epoch < state.config.epochs {
+            state.stopped_early = false;
+        }
+        Ok(Self {
+            model,
+            opt,
+            state,
+            best_weights,
+        })
+    }
+}
+
+/// Mean cross-entropy and accuracy of `model` over `data`, in evaluation mode.
+///
+/// # Errors
+/// Data and device errors.
+pub fn evaluate_loss(model: &Model, data: &dyn BatchSource) -> Result<LossAccuracy> {
+    let p = predict(model, data)?;
+    Ok(LossAccuracy {
+        loss: p.loss,
+        accuracy: p.accuracy(),
+    })
+}
+
+/// Class probabilities for every item of a [`BatchSource`], with its label and id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Predictions {
+    /// Softmax probabilities, one row per item.
+    pub probabilities: Vec<Vec<f32>>,
+    /// True labels.
+    pub labels: Vec<usize>,
+    /// Item ids (files).
+    pub ids: Vec<PathBuf>,
+    /// Mean cross-entropy.
+    pub loss: f64,
+}
+
+impl Predictions {
+    /// The most probable class of each item.
+    pub fn predicted(&self) -> Vec<usize> {
+        self.probabilities
+            .iter()
+            .map(|p| {
+                p.iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map_or(0, |(i, _)| i)
+            })
+            .collect()
+    }
+
+    /// Fraction right.
+    pub fn accuracy(&self) -> f64 {
+        let pred = self.predicted();
+        let right = pred
+            .iter()
+            .zip(&self.labels)
+            .filter(|(p, l)| p == l)
+            .count();
+        right as f64 / self.labels.len().max(1) as f64
+    }
+
+    /// The classification report, with per-group figures when `group_of` names each
+    /// item's group (e.g. its corpus).
+    ///
+    /// # Errors
+    /// [`Error::Metrics`].
+    pub fn report(
+        &self,
+        classes: &[&str],
+        group_of: Option<&dyn Fn(&Path) -> String>,
+    ) -> Result<ClassificationReport> {
+        let groups: Option<Vec<String>> = group_of.map(|g| self.ids.iter().map(|p| g(p)).collect());
+        let group_refs: Option<Vec<&str>> = groups
+            .as_ref()
+            .map(|g| g.iter().map(String::as_str).collect());
+        Ok(ClassificationReport::from_predictions(
+            &self.labels,
+            &self.predicted(),
+            classes,
+            group_refs.as_deref(),
+        )?)
+    }
+}
+
+/// Runs `model` in evaluation mode over `data`.
+///
+/// # Errors
+/// Data and device errors.
+pub fn predict(model: &Model, data: &dyn BatchSource) -> Result<Predictions> {
+    let spec = model.config().input;
+    let device = model.device();
+    let mut out = Predictions {
+        probabilities: Vec::new(),
+        labels: Vec::new(),
+        ids: Vec::new(),
+        loss: 0.0,
+    };
+    let mut sum_loss = 0.0;
+    for batch in data.batches(0) {
+        let batch = batch?;
+        let xs = batch_tensor(batch.features.axis_iter(Axis(0)), &spec, device)?;
+        let logits = model.forward_t(&xs, Mode::Eval)?;
+        let labels: Vec<u32> = batch.labels.iter().map(|&l| l as u32).collect();
+        let lt = Tensor::new(labels.as_slice(), device)?;
+        let ce = f64::from(cross_entropy(&logits, &lt, None)?.to_scalar::<f32>()?);
+        sum_loss += ce * batch.labels.len() as f64;
+        let probs: Vec<Vec<f32>> = candle_nn::ops::softmax(&logits, 1)?.to_vec2()?;
+        out.probabilities.extend(probs);
+        out.labels.extend(batch.labels);
+        out.ids.extend(batch.paths);
+    }
+    if out.labels.is_empty() {
+        return Err(Error::Data("nothing to predict".into()));
+    }
+    out.loss = sum_loss / out.labels.len() as f64;
+    Ok(out)
+}

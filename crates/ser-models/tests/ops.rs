@@ -1,0 +1,139 @@
+//! The fused BatchNorm+ReLU and the 2×2 max pooling against candle's own operations.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use candle_core::{DType, Device, ModuleT, Tensor, Var};
+use candle_nn::{BatchNormConfig, VarBuilder, VarMap};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use ser_models::ParamStore;
+use ser_models::bn::BatchNormRelu;
+use ser_models::ops::max_pool2x2;
+
+fn rand_tensor(rng: &mut ChaCha8Rng, shape: &[usize], lo: f32, hi: f32) -> Tensor {
+    let n: usize = shape.iter().product();
+    let v: Vec<f32> = (0..n)
+        .map(|_| lo + (hi - lo) * rng.random::<f32>())
+        .collect();
+    Tensor::from_vec(v, shape, &Device::Cpu).unwrap()
+}
+
+fn max_abs(a: &Tensor, b: &Tensor) -> f32 {
+    assert_eq!(a.dims(), b.dims());
+    (a - b)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar()
+        .unwrap()
+}
+
+#[test]
+fn fused_batchnorm_relu_matches_candle_in_training() {
+    let dev = Device::Cpu;
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let (b, c, h, w) = (4, 5, 7, 6);
+    let x = Var::from_tensor(&rand_tensor(&mut rng, &[b, c, h, w], -2.0, 3.0)).unwrap();
+    let gamma = rand_tensor(&mut rng, &[c], 0.5, 1.5);
+    let beta = rand_tensor(&mut rng, &[c], -0.3, 0.3);
+
+    // Ours, through a ParamStore.
+    let store = ParamStore::new(0);
+    let ours = BatchNormRelu::new(c, 1e-3, 0.1, store.var_builder(DType::F32, &dev)).unwrap();
+    store.get("weight").unwrap().set(&gamma).unwrap();
+    store.get("bias").unwrap().set(&beta).unwrap();
+    // Candle's, with the same parameters.
+    let vm = VarMap::new();
+    let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
+    let cfg = BatchNormConfig {
+        eps: 1e-3,
+        remove_mean: true,
+        affine: true,
+        momentum: 0.1,
+    };
+    let theirs = candle_nn::batch_norm(c, cfg, vb).unwrap();
+    vm.data().lock().unwrap()["weight"].set(&gamma).unwrap();
+    vm.data().lock().unwrap()["bias"].set(&beta).unwrap();
+
+    let yo = ours.forward_t(&x, true).unwrap();
+    let yt = theirs.forward_t(&x, true).unwrap().relu().unwrap();
+    assert!(max_abs(&yo, &yt) < 1e-5, "forward");
+    let g = rand_tensor(&mut rng, &[b, c, h, w], -1.0, 1.0);
+    let go = (&yo * &g).unwrap().sum_all().unwrap().backward().unwrap();
+    let gt = (&yt * &g).unwrap().sum_all().unwrap().backward().unwrap();
+    assert!(
+        max_abs(go.get(&x).unwrap(), gt.get(&x).unwrap()) < 1e-4,
+        "grad x"
+    );
+    let wv = store.get("weight").unwrap();
+    let wt = vm.data().lock().unwrap()["weight"].clone();
+    assert!(
+        max_abs(go.get(&wv).unwrap(), gt.get(&wt).unwrap()) < 1e-4,
+        "grad weight"
+    );
+    let bv = store.get("bias").unwrap();
+    let bt = vm.data().lock().unwrap()["bias"].clone();
+    assert!(
+        max_abs(go.get(&bv).unwrap(), gt.get(&bt).unwrap()) < 1e-4,
+        "grad bias"
+    );
+    // Running statistics updated the same way (unbiased variance).
+    assert!(
+        max_abs(
+            store.get("running_mean").unwrap().as_tensor(),
+            theirs.running_mean()
+        ) < 1e-6
+    );
+    assert!(
+        max_abs(
+            store.get("running_var").unwrap().as_tensor(),
+            theirs.running_var()
+        ) < 1e-5
+    );
+    // Evaluation mode uses the running statistics.
+    let eo = ours.forward_t(&x, false).unwrap();
+    let et = theirs.forward_t(&x, false).unwrap().relu().unwrap();
+    assert!(max_abs(&eo, &et) < 1e-5, "eval");
+}
+
+#[test]
+fn max_pool_matches_candle_forward_and_routes_gradient_to_the_first_maximum() {
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let x = Var::from_tensor(&rand_tensor(&mut rng, &[2, 3, 8, 6], -1.0, 1.0)).unwrap();
+    let ours = max_pool2x2(&x).unwrap();
+    let theirs = x.max_pool2d(2).unwrap();
+    assert_eq!(max_abs(&ours, &theirs), 0.0);
+    // Odd sizes floor.
+    let odd = rand_tensor(&mut rng, &[1, 2, 5, 7], -1.0, 1.0);
+    assert_eq!(max_pool2x2(&odd).unwrap().dims(), &[1, 2, 2, 3]);
+    // Gradient: 1 at the first maximum of each window, 0 elsewhere (ties included).
+    let t = Var::from_tensor(&Tensor::new(&[[[[1f32, 3.0], [3.0, 0.0]]]], &Device::Cpu).unwrap())
+        .unwrap();
+    let g = max_pool2x2(&t)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let got: Vec<f32> = g.get(&t).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+    assert_eq!(got, vec![0.0, 1.0, 0.0, 0.0]);
+    assert!(max_pool2x2(&Tensor::zeros((1, 1, 1, 4), DType::F32, &Device::Cpu).unwrap()).is_err());
+}
+
+#[test]
+fn dropout_is_seeded_and_scaled() {
+    let x = Tensor::ones((1000,), DType::F32, &Device::Cpu).unwrap();
+    let a = ser_models::ops::dropout(&x, 0.25, 7).unwrap();
+    let b = ser_models::ops::dropout(&x, 0.25, 7).unwrap();
+    let c = ser_models::ops::dropout(&x, 0.25, 8).unwrap();
+    assert_eq!(max_abs(&a, &b), 0.0);
+    assert!(max_abs(&a, &c) > 0.0);
+    let v: Vec<f32> = a.to_vec1().unwrap();
+    let kept = v.iter().filter(|&&x| x > 0.0).count();
+    assert!((700..800).contains(&kept), "kept {kept}");
+    assert!(v.iter().all(|&x| x == 0.0 || (x - 1.0 / 0.75).abs() < 1e-6));
+    assert!(ser_models::ops::dropout(&x, 1.0, 0).is_err());
+}

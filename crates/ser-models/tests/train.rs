@@ -1,0 +1,163 @@
+//! Training: it learns a separable toy problem, the same seed gives the same weights,
+//! resuming from a checkpoint continues exactly, torn checkpoints are refused.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+
+use candle_core::{Device, Tensor};
+use ndarray::Array2;
+use ser_models::train::{Dataset, TrainConfig, Trainer, predict};
+use ser_models::{Architecture, InputMode, InputSpec, Model, ModelConfig};
+
+/// Three classes of 16 × 16 "spectrograms": energy in the low, middle or high bands.
+fn toy(n: usize, seed: u64) -> (Vec<Array2<f32>>, Vec<usize>) {
+    let mut s = seed;
+    let mut rnd = move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((s >> 33) as f32) / (1u64 << 31) as f32
+    };
+    let mut feats = Vec::new();
+    let mut labels = Vec::new();
+    for i in 0..n {
+        let c = i % 3;
+        let f = Array2::from_shape_fn((16, 16), |(m, _)| {
+            let band = m / 6;
+            let base = if band == c { -10.0 } else { -50.0 };
+            base + 8.0 * rnd()
+        });
+        feats.push(f);
+        labels.push(c);
+    }
+    (feats, labels)
+}
+
+fn config() -> ModelConfig {
+    ModelConfig {
+        input: InputSpec {
+            mode: InputMode::LogMel {
+                mean: -35.0,
+                std: 20.0,
+            },
+            n_mels: 16,
+            frames: 16,
+        },
+        classes: 3,
+        conv_channels: vec![4, 8],
+        rnn_hidden: 8,
+        attention_dim: 8,
+        dense: vec![16],
+        // Few steps: running statistics must catch up faster than Keras's 0.99.
+        bn_momentum: 0.2,
+        ..ModelConfig::research(Architecture::CnnBlstmAttn)
+    }
+}
+
+fn train_cfg(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        patience: None,
+        seed: 7,
+        adam: ser_models::optim::AdamConfig {
+            learning_rate: 5e-3,
+            ..Default::default()
+        },
+        ..TrainConfig::default()
+    }
+}
+
+fn weights(m: &Model) -> BTreeMap<String, Vec<f32>> {
+    m.store()
+        .tensors()
+        .into_iter()
+        .map(|(k, v)| (k, v.flatten_all().unwrap().to_vec1::<f32>().unwrap()))
+        .collect()
+}
+
+#[test]
+fn learns_a_separable_problem_and_is_reproducible() {
+    let (f, l) = toy(48, 1);
+    let train = Dataset::new(f, l.clone(), 8).unwrap().shuffled(3);
+    let (vf, vl) = toy(24, 2);
+    let val = Dataset::new(vf, vl, 8).unwrap();
+    let run = || {
+        let model = Model::new(config(), 11, &Device::Cpu).unwrap();
+        let mut t = Trainer::new(&model, train_cfg(8), &l).unwrap();
+        t.fit(&train, Some(&val), None, &mut |_| {}).unwrap();
+        let acc = predict(&model, &val).unwrap().accuracy();
+        (weights(&model), acc, t.state().history.clone())
+    };
+    let (w1, acc1, h1) = run();
+    let (w2, acc2, h2) = run();
+    assert!(acc1 > 0.9, "validation accuracy {acc1}");
+    assert_eq!(acc1, acc2);
+    assert_eq!(w1, w2, "same seed, same weights");
+    assert_eq!(h1.epochs.len(), 8);
+    assert_eq!(
+        h1.epochs.iter().map(|e| e.train_loss).collect::<Vec<_>>(),
+        h2.epochs.iter().map(|e| e.train_loss).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn resuming_from_a_checkpoint_continues_exactly() {
+    let (f, l) = toy(24, 3);
+    let train = Dataset::new(f, l.clone(), 8).unwrap().shuffled(5);
+    let (vf, vl) = toy(12, 4);
+    let val = Dataset::new(vf, vl, 6).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    // Straight through: 4 epochs.
+    let straight = Model::new(config(), 3, &Device::Cpu).unwrap();
+    let mut t = Trainer::new(&straight, train_cfg(4), &l).unwrap();
+    t.fit(&train, Some(&val), None, &mut |_| {}).unwrap();
+
+    // 2 epochs, checkpoint, a fresh process (new model, other seed), 2 more.
+    let first = Model::new(config(), 3, &Device::Cpu).unwrap();
+    let mut t = Trainer::new(&first, train_cfg(2), &l).unwrap();
+    t.fit(&train, Some(&val), Some(dir.path()), &mut |_| {})
+        .unwrap();
+    let second = Model::new(config(), 999, &Device::Cpu).unwrap();
+    let mut t = Trainer::resume(&second, dir.path(), Some(4)).unwrap();
+    assert_eq!(t.state().epoch, 2);
+    t.fit(&train, Some(&val), Some(dir.path()), &mut |_| {})
+        .unwrap();
+    assert_eq!(t.state().epoch, 4);
+    assert_eq!(
+        weights(&straight),
+        weights(&second),
+        "resumed run ends with the same weights"
+    );
+
+    // A torn checkpoint (weights from another step) is refused.
+    let other = dir.path().join("other");
+    let m = Model::new(config(), 3, &Device::Cpu).unwrap();
+    let mut t = Trainer::new(&m, train_cfg(1), &l).unwrap();
+    t.fit(&train, None, Some(&other), &mut |_| {}).unwrap();
+    std::fs::copy(
+        other.join("weights.safetensors"),
+        dir.path().join("weights.safetensors"),
+    )
+    .unwrap();
+    let err = Trainer::resume(&m, dir.path(), None).unwrap_err();
+    assert!(err.to_string().contains("step"), "{err}");
+    // And a missing one too.
+    assert!(Trainer::resume(&m, &dir.path().join("nothing"), None).is_err());
+}
+
+#[test]
+fn bad_input_is_an_error_not_a_panic() {
+    let model = Model::new(config(), 0, &Device::Cpu).unwrap();
+    let wrong = Tensor::zeros((2, 1, 8, 16), candle_core::DType::F32, &Device::Cpu).unwrap();
+    assert!(model.forward_t(&wrong, ser_models::Mode::Eval).is_err());
+    let mut f = toy(3, 0).0;
+    f[1][[2, 3]] = f32::NAN;
+    let ds = Dataset::new(f, vec![0, 1, 2], 3).unwrap();
+    let err = predict(&model, &ds).unwrap_err();
+    assert!(err.to_string().contains("non-finite"), "{err}");
+    assert!(Dataset::new(toy(2, 0).0, vec![0], 1).is_err());
+    let mut bad = config();
+    bad.input.n_mels = 2;
+    assert!(Model::new(bad, 0, &Device::Cpu).is_err());
+}

@@ -1,0 +1,123 @@
+//! What the `train`, `evaluate`, `predict` and `quickstart` programs share: the run
+//! directory's `config.json`, featurizing a corpus with a progress bar, loading a trained
+//! model.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::Array2;
+use ser_datasets::{Corpus, Emotion, FeatureCache, Loader, Utterance};
+use ser_dsp::ndarray;
+use ser_dsp::{LogMel, LogMelConfig};
+use ser_models::candle_core::Device;
+use ser_models::train::TrainConfig;
+use ser_models::{Model, ModelConfig};
+use serde::{Deserialize, Serialize};
+
+/// Everything `config.json` in a run directory records: enough to rebuild the model and
+/// featurize new audio exactly as in training.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// The network.
+    pub model: ModelConfig,
+    /// How audio became log-mel spectrograms.
+    pub features: LogMelConfig,
+    /// The training settings.
+    pub train: TrainConfig,
+    /// Class names, in output order.
+    pub classes: Vec<String>,
+    /// The corpus folders trained on.
+    pub data: Vec<PathBuf>,
+    /// `random`, `speaker` or `manifest`.
+    pub split: String,
+    /// The seed of the split and of the initial weights.
+    pub seed: u64,
+}
+
+/// The seven class names in model order.
+pub fn class_names() -> Vec<String> {
+    Emotion::ALL
+        .iter()
+        .map(|e| e.as_str().to_string())
+        .collect()
+}
+
+/// A progress bar with the house style.
+pub fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>10} [{bar:30}] {pos}/{len} {msg} ({elapsed}, eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb.set_prefix(what.to_string());
+    pb
+}
+
+/// Log-mel spectrograms of `utterances` (in parallel, through `cache` if given), by path.
+///
+/// # Errors
+/// The first file that cannot be decoded or featurized, named.
+pub fn featurize(
+    utterances: &[Utterance],
+    config: LogMelConfig,
+    cache: Option<&Path>,
+    quiet: bool,
+) -> Result<HashMap<PathBuf, Array2<f32>>> {
+    let labelled: Vec<Utterance> = utterances
+        .iter()
+        .filter(|u| u.emotion.is_some())
+        .cloned()
+        .collect();
+    if labelled.is_empty() {
+        bail!("no labelled utterance to featurize");
+    }
+    let mut loader = Loader::new(&labelled, LogMel::new(config)?, 32)?;
+    if let Some(dir) = cache {
+        loader = loader.with_cache(FeatureCache::open(dir)?);
+    }
+    let pb = if quiet {
+        ProgressBar::hidden()
+    } else {
+        bar(labelled.len() as u64, "features")
+    };
+    let mut out = HashMap::with_capacity(labelled.len());
+    for batch in loader.epoch(0) {
+        let batch = batch.context("featurizing")?;
+        pb.inc(batch.len() as u64);
+        for (path, f) in batch.paths.iter().zip(batch.features.outer_iter()) {
+            out.insert(path.clone(), f.to_owned());
+        }
+    }
+    pb.finish_and_clear();
+    Ok(out)
+}
+
+/// The corpus of each file, for per-corpus figures.
+pub fn corpus_of(utterances: &[Utterance]) -> HashMap<PathBuf, Corpus> {
+    utterances
+        .iter()
+        .map(|u| (u.path.clone(), u.corpus))
+        .collect()
+}
+
+/// Reads `RUN_DIR/config.json` and loads `RUN_DIR/model.safetensors` onto `device`.
+///
+/// # Errors
+/// Missing or unreadable files, or weights that do not fit the configuration.
+pub fn load_run(run: &Path, device: &Device) -> Result<(RunConfig, Model)> {
+    let cfg_path = run.join("config.json");
+    let cfg: RunConfig = ser_models::io::load_json(&cfg_path).with_context(|| {
+        format!(
+            "{} is not a training run (see the train example)",
+            run.display()
+        )
+    })?;
+    let model = Model::new(cfg.model.clone(), cfg.seed, device)?;
+    model.load_weights(&run.join("model.safetensors"))?;
+    Ok((cfg, model))
+}

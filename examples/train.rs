@@ -1,0 +1,442 @@
+//! Trains a speech-emotion classifier on real corpora and writes a run directory.
+//!
+//! ```text
+//! cargo run --release --example train -- --data DIR [--data DIR]... [--manifest FILE]
+//!     --model cnn|lstm|cnn-lstm|cnn-blstm|cnn-blstm-attn|vgg19 --split random|speaker
+//!     [--test-speakers S,S,...] [--val-speakers S,S,...] [--epochs N] [--seed N]
+//!     [--device cpu|cuda[:N]|metal|auto] [--cache DIR] [--resume] --out RUN_DIR
+//! cargo run --release --example train -- --data ../shared/corpus/RAVDESS --data ../shared/corpus/TESS \
+//!     --model cnn-blstm-attn --split speaker --out runs/speaker
+//! ```
+//!
+//! Steps: scan the folders (each corpus detected from its layout), keep the seven emotions,
+//! split (stratified random 70/15/15; speaker-independent 70/15/15 of the speakers, or the
+//! speakers named with `--test-speakers`/`--val-speakers`; or the splits of a manifest),
+//! featurize everything once (the research's log-mel, in parallel, cached with `--cache`),
+//! train with early stopping on the validation loss, and evaluate the best epoch on the
+//! test split. `RUN_DIR` gets `model.safetensors`, `config.json`, `split.csv`,
+//! `history.json`, `metrics.json`, `confusion.png`, `curves.png` and `checkpoint/` (for
+//! `--resume`). An existing run directory is not overwritten without `--overwrite`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, ValueEnum};
+use ser_datasets::{
+    Assignment, Counts, LabelPolicy, Split, SplitFractions, WriteMode, check_no_speaker_leak,
+    random_split, read_manifest, scan, speaker_split, undersample, write_manifest,
+};
+use ser_dsp::LogMelConfig;
+use ser_examples::plot::{draw_confusion, draw_curves};
+use ser_examples::run;
+use ser_examples::runs::{RunConfig, bar, class_names, corpus_of, featurize};
+use ser_models::features::fit_normalization;
+use ser_models::optim::AdamConfig;
+use ser_models::train::{Dataset, Event, LrSchedule, TrainConfig, Trainer, predict};
+use ser_models::{Architecture, InputMode, Model, ModelConfig, parse_device};
+
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SplitArg {
+    /// Stratified random split per emotion (speakers appear in several splits).
+    Random,
+    /// Speaker-independent: no speaker in two splits.
+    Speaker,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Balance {
+    /// Keep every training utterance.
+    None,
+    /// Under-sample every class of the training split to the smallest.
+    Undersample,
+}
+
+/// Train a speech-emotion classifier.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Corpus folder (repeat for several corpora).
+    #[arg(long, required = true)]
+    data: Vec<PathBuf>,
+    /// Use the splits of this manifest (CSV from the dataset example) instead of splitting.
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+    /// Architecture.
+    #[arg(long, default_value = "cnn-blstm-attn")]
+    model: String,
+    /// How to split.
+    #[arg(long, value_enum, default_value_t = SplitArg::Speaker)]
+    split: SplitArg,
+    /// With --split speaker: these speakers (e.g. `ravdess:20,tess:YAF`) form the test split.
+    #[arg(long, value_delimiter = ',')]
+    test_speakers: Vec<String>,
+    /// With --split speaker and --test-speakers: these form the validation split.
+    #[arg(long, value_delimiter = ',')]
+    val_speakers: Vec<String>,
+    /// Maximum epochs.
+    #[arg(long, default_value_t = 50)]
+    epochs: usize,
+    /// Early-stopping patience (epochs without a better validation loss).
+    #[arg(long, default_value_t = 10)]
+    patience: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Learning rate (default: 1e-3, VGG19 5e-5).
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Halve the learning rate after 3 epochs without improvement.
+    #[arg(long)]
+    reduce_lr: bool,
+    /// Weight the loss by inverse class frequency.
+    #[arg(long)]
+    class_weights: bool,
+    /// Balance the training split.
+    #[arg(long, value_enum, default_value_t = Balance::None)]
+    balance: Balance,
+    /// No random time shifts / noise on training spectrograms.
+    #[arg(long)]
+    no_spec_augment: bool,
+    /// Seed of the split, the weights, shuffling, dropout and augmentation.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Device: cpu, cuda, cuda:N, metal or auto.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Feature cache folder (shared between runs).
+    #[arg(long)]
+    cache: Option<PathBuf>,
+    /// Use only the first N labelled utterances (quick trials).
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Run directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// Continue the run in --out from its last checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// Replace an existing run directory's files.
+    #[arg(long)]
+    overwrite: bool,
+}
+
+fn split_assignments(
+    args: &Args,
+    utterances: &[ser_datasets::Utterance],
+) -> Result<Vec<Assignment>> {
+    if let Some(m) = &args.manifest {
+        let rows = read_manifest(m)?;
+        let known: BTreeSet<&Path> = utterances.iter().map(|u| u.path.as_path()).collect();
+        let rows: Vec<Assignment> = rows
+            .into_iter()
+            .filter(|a| known.contains(a.utterance.path.as_path()))
+            .collect();
+        if rows.is_empty() {
+            bail!("no manifest row names a file under --data");
+        }
+        return Ok(rows);
+    }
+    let fr = SplitFractions::default();
+    Ok(match args.split {
+        SplitArg::Random => random_split(utterances, &fr, args.seed)?,
+        SplitArg::Speaker if args.test_speakers.is_empty() => {
+            speaker_split(utterances, &fr, args.seed)?
+        }
+        SplitArg::Speaker => {
+            let speakers: BTreeSet<&str> = utterances.iter().map(|u| u.speaker.as_str()).collect();
+            for s in args.test_speakers.iter().chain(&args.val_speakers) {
+                if !speakers.contains(s.as_str()) {
+                    bail!(
+                        "speaker `{s}` is not in the data (speakers look like {:?})",
+                        speakers.iter().take(3).collect::<Vec<_>>()
+                    );
+                }
+            }
+            utterances
+                .iter()
+                .map(|u| Assignment {
+                    utterance: u.clone(),
+                    split: u.emotion.map(|_| {
+                        if args.test_speakers.contains(&u.speaker) {
+                            Split::Test
+                        } else if args.val_speakers.contains(&u.speaker) {
+                            Split::Validation
+                        } else {
+                            Split::Train
+                        }
+                    }),
+                })
+                .collect()
+        }
+    })
+}
+
+fn main() {
+    run(|| {
+        let args = Args::parse();
+        let arch: Architecture = args.model.parse()?;
+        let (device, device_desc) = parse_device(&args.device)?;
+        let out = &args.out;
+        if out.join("config.json").exists() && !args.resume && !args.overwrite {
+            bail!(
+                "{} already holds a run (pass --resume to continue it or --overwrite to replace it)",
+                out.display()
+            );
+        }
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+
+        // 1. Data.
+        let report = scan(&args.data, None, &LabelPolicy::default())?;
+        let mut utterances: Vec<_> = report
+            .utterances
+            .into_iter()
+            .filter(|u| u.emotion.is_some())
+            .collect();
+        if let Some(n) = args.limit {
+            utterances.truncate(n);
+        }
+        if utterances.is_empty() {
+            bail!("no labelled utterance under {:?}", args.data);
+        }
+        eprintln!(
+            "{} labelled utterances from {} folder(s) ({} rejected, {} duplicates); device {device_desc}",
+            utterances.len(),
+            args.data.len(),
+            report.rejected.len(),
+            report.duplicates.len()
+        );
+        let split_path = out.join("split.csv");
+        let mut assignments = if args.resume && split_path.exists() {
+            read_manifest(&split_path)?
+        } else {
+            split_assignments(&args, &utterances)?
+        };
+        if matches!(args.split, SplitArg::Speaker) && args.manifest.is_none() {
+            check_no_speaker_leak(&assignments)?;
+        }
+        if let Balance::Undersample = args.balance {
+            let train: Vec<_> = assignments
+                .iter()
+                .filter(|a| a.split == Some(Split::Train))
+                .map(|a| a.utterance.clone())
+                .collect();
+            let keep: BTreeSet<_> = undersample(&train, args.seed)?
+                .into_iter()
+                .map(|u| u.path)
+                .collect();
+            assignments
+                .retain(|a| a.split != Some(Split::Train) || keep.contains(&a.utterance.path));
+        }
+        write_manifest(&split_path, &assignments, WriteMode::Overwrite)?;
+        let of = |s: Split| -> Vec<&ser_datasets::Utterance> {
+            assignments
+                .iter()
+                .filter(|a| a.split == Some(s))
+                .map(|a| &a.utterance)
+                .collect()
+        };
+        let (tr, va, te) = (of(Split::Train), of(Split::Validation), of(Split::Test));
+        eprintln!(
+            "split: {} train, {} validation, {} test",
+            tr.len(),
+            va.len(),
+            te.len()
+        );
+        if tr.is_empty() {
+            bail!("the training split is empty");
+        }
+        for (name, part) in [("train", &tr), ("test", &te)] {
+            let counts = Counts::from_utterances(part.iter().copied());
+            let by: Vec<String> = counts
+                .by_emotion()
+                .iter()
+                .map(|(e, n)| format!("{}={n}", e.map_or("-", |e| e.as_str())))
+                .collect();
+            eprintln!("  {name}: {}", by.join(" "));
+        }
+
+        // 2. Features, once.
+        let t0 = Instant::now();
+        let logmel = LogMelConfig::default();
+        let all: Vec<_> = assignments
+            .iter()
+            .filter(|a| a.split.is_some())
+            .map(|a| a.utterance.clone())
+            .collect();
+        let feats = featurize(&all, logmel, args.cache.as_deref(), false)?;
+        eprintln!(
+            "featurized {} files in {:.1} s",
+            feats.len(),
+            t0.elapsed().as_secs_f64()
+        );
+        let dataset = |part: &[&ser_datasets::Utterance], shuffle: bool| -> Result<Dataset> {
+            let mut f = Vec::new();
+            let mut l = Vec::new();
+            let mut ids = Vec::new();
+            for u in part {
+                let (Some(x), Some(e)) = (feats.get(&u.path), u.emotion) else {
+                    continue;
+                };
+                f.push(x.clone());
+                l.push(e.index());
+                ids.push(u.path.clone());
+            }
+            let d = Dataset::with_ids(f, l, ids, args.batch_size)?;
+            Ok(if shuffle { d.shuffled(args.seed) } else { d })
+        };
+        let train = dataset(&tr, true)?;
+        let val = dataset(&va, false)?;
+        let test = dataset(&te, false)?;
+
+        // 3. Model and training.
+        let mut model_cfg = ModelConfig::research(arch);
+        if let InputMode::LogMel { .. } = model_cfg.input.mode {
+            let (mean, std) = fit_normalization(train.features.iter().map(|a| a.view()))?;
+            model_cfg.input.mode = InputMode::LogMel { mean, std };
+            model_cfg.input.frames = train.features[0].dim().1;
+        }
+        let default_lr = if arch == Architecture::Vgg19 {
+            5e-5
+        } else {
+            1e-3
+        };
+        let train_cfg = TrainConfig {
+            epochs: args.epochs,
+            adam: AdamConfig {
+                learning_rate: args.lr.unwrap_or(default_lr),
+                ..AdamConfig::default()
+            },
+            patience: Some(args.patience),
+            schedule: if args.reduce_lr {
+                LrSchedule::ReduceOnPlateau {
+                    factor: 0.5,
+                    patience: 3,
+                    min_lr: 1e-6,
+                }
+            } else {
+                LrSchedule::Constant
+            },
+            class_weights: args.class_weights,
+            spec_augment: !args.no_spec_augment,
+            seed: args.seed,
+            ..TrainConfig::default()
+        };
+        let run_cfg = RunConfig {
+            model: model_cfg.clone(),
+            features: logmel,
+            train: train_cfg.clone(),
+            classes: class_names(),
+            data: args.data.clone(),
+            split: if args.manifest.is_some() {
+                "manifest".into()
+            } else {
+                format!("{:?}", args.split).to_lowercase()
+            },
+            seed: args.seed,
+        };
+        let model = Model::new(model_cfg, args.seed, &device)?;
+        eprintln!(
+            "{arch}: {} parameters ({} trainable tensors)",
+            model.n_params(),
+            model.trainable_vars().len()
+        );
+        let ckpt = out.join("checkpoint");
+        let mut trainer = if args.resume {
+            let t = Trainer::resume(&model, &ckpt, Some(args.epochs))?;
+            eprintln!("resuming after epoch {}", t.state().epoch);
+            t
+        } else {
+            Trainer::new(&model, train_cfg, &train.labels)?
+        };
+        ser_models::io::save_json(&out.join("config.json"), &run_cfg)?;
+        let val_ref: Option<&dyn ser_models::train::BatchSource> = if val.features.is_empty() {
+            None
+        } else {
+            Some(&val)
+        };
+        let mut pb = bar(0, "epoch");
+        let t_train = Instant::now();
+        trainer.fit(&train, val_ref, Some(&ckpt), &mut |ev| match ev {
+            Event::EpochStart { epoch, batches } => {
+                pb = bar(batches as u64, &format!("epoch {epoch}"));
+            }
+            Event::Step { loss, accuracy, .. } => {
+                pb.set_message(format!("loss {loss:.3} acc {:.1}%", 100.0 * accuracy));
+                pb.inc(1);
+            }
+            Event::EpochEnd(r) => {
+                pb.finish_and_clear();
+                eprintln!(
+                    "epoch {:>3}: train loss {:.3} acc {:5.1}% | val loss {} acc {} | {:.0} s",
+                    r.epoch,
+                    r.train_loss,
+                    100.0 * r.train_accuracy,
+                    r.val_loss.map_or("-".into(), |v| format!("{v:.3}")),
+                    r.val_accuracy
+                        .map_or("-".into(), |v| format!("{:5.1}%", 100.0 * v)),
+                    r.seconds
+                );
+            }
+            Event::EarlyStop { epoch, best_epoch } => {
+                eprintln!("early stop after epoch {epoch}; keeping epoch {best_epoch}");
+            }
+        })?;
+        let minutes = t_train.elapsed().as_secs_f64() / 60.0;
+        model.save_weights(&out.join("model.safetensors"))?;
+        let history = &trainer.state().history;
+        ser_models::io::save_json(&out.join("history.json"), history)?;
+        draw_curves(&out.join("curves.png"), history)?;
+
+        // 4. Test.
+        let eval_on = if test.features.is_empty() {
+            &val
+        } else {
+            &test
+        };
+        if eval_on.features.is_empty() {
+            eprintln!("no validation or test split: nothing to evaluate");
+            return Ok(());
+        }
+        let preds = predict(&model, eval_on)?;
+        let corpora = corpus_of(&utterances);
+        let group = |p: &Path| {
+            corpora
+                .get(p)
+                .map_or("?".to_string(), |c| c.as_str().to_string())
+        };
+        let names = class_names();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let report = preds.report(&names, Some(&group))?;
+        println!("{}", report.to_text());
+        let metrics = serde_json::json!({
+            "split": if test.features.is_empty() { "validation" } else { "test" },
+            "items": preds.labels.len(),
+            "loss": preds.loss,
+            "train_minutes": minutes,
+            "epochs_run": history.epochs.len(),
+            "best_epoch": trainer.state().best_epoch,
+            "device": device_desc,
+            "report": report,
+        });
+        ser_models::io::save_json(&out.join("metrics.json"), &metrics)?;
+        draw_confusion(
+            &out.join("confusion.png"),
+            &report,
+            &format!("{arch}, {} split", run_cfg.split),
+        )?;
+        eprintln!(
+            "accuracy {:.2}%  UA {:.2}%  macro-F1 {:.2}% on {} items; training took {minutes:.1} min\nwrote {}/{{model.safetensors,config.json,metrics.json,confusion.png,curves.png}}",
+            100.0 * report.accuracy,
+            100.0 * report.balanced_accuracy,
+            100.0 * report.macro_f1,
+            preds.labels.len(),
+            out.display()
+        );
+        Ok(())
+    });
+}
