@@ -93,6 +93,13 @@ struct Args {
     /// Halve the learning rate after 3 epochs without improvement.
     #[arg(long)]
     reduce_lr: bool,
+    /// Dropout after each convolution block (research: 0.25; see docs/results.md for why
+    /// the default is 0).
+    #[arg(long, default_value_t = 0.0)]
+    conv_dropout: f32,
+    /// L2 penalty on convolution kernels (research: Keras l2(0.01); see docs/results.md).
+    #[arg(long, default_value_t = 0.0)]
+    l2: f64,
     /// Weight the loss by inverse class frequency.
     #[arg(long)]
     class_weights: bool,
@@ -295,6 +302,8 @@ fn main() {
 
         // 3. Model and training.
         let mut model_cfg = ModelConfig::research(arch);
+        model_cfg.conv_dropout = args.conv_dropout;
+        model_cfg.l2 = args.l2;
         if let InputMode::LogMel { .. } = model_cfg.input.mode {
             let (mean, std) = fit_normalization(train.features.iter().map(|a| a.view()))?;
             model_cfg.input.mode = InputMode::LogMel { mean, std };

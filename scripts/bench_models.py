@@ -24,6 +24,8 @@ Usage, from the repository root:
 
     .venv/bin/python scripts/bench_models.py                 # both default shapes
     .venv/bin/python scripts/bench_models.py --json --threads 1 --shape 1x128x94
+    # with ser beside it, same shapes and threads, in the same run:
+    .venv/bin/python scripts/bench_models.py --ser target/release/examples/bench_models
 
 With --json, only one JSON object per shape is printed (one per line), e.g.
     {"framework": "pytorch", "torch": "2.11.0", "threads": 2, "batch": 32,
@@ -39,6 +41,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 
@@ -65,6 +68,10 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=10, help="timed iterations (10)")
     p.add_argument("--warmup", type=int, default=3, help="untimed iterations first (3)")
     p.add_argument("--json", action="store_true", help="print only the JSON lines")
+    p.add_argument("--ser", metavar="BIN",
+                   help="also run ser's bench_models binary (target/release/examples/"
+                        "bench_models) with the same shape, batch, steps and threads "
+                        "(RAYON_NUM_THREADS) right after PyTorch, and print the ratios")
     args = p.parse_args(argv)
     if args.shape is None:
         args.shape = [parse_shape(s) for s in DEFAULT_SHAPES]
@@ -196,6 +203,20 @@ def main() -> None:
                   f"inference {r['infer_batch_s']:.3f} s/batch "
                   f"(median of {r['steps']}), {r['params']} params", file=sys.stderr)
         print(json.dumps(r), flush=True)
+        if ARGS.ser:
+            shape_s = "x".join(map(str, r["shape"]))
+            cmd = [ARGS.ser, "--json", "--shape", shape_s, "--batch", str(ARGS.batch),
+                   "--steps", str(ARGS.steps), "--warmup", str(ARGS.warmup)]
+            env = dict(os.environ, RAYON_NUM_THREADS=str(ARGS.threads))
+            out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+            ours = json.loads(out.stdout.strip().splitlines()[-1])
+            print(json.dumps(ours), flush=True)
+            ratio = {
+                "shape": r["shape"],
+                "train_step_ratio_pytorch_over_ser": round(r["train_step_s"] / ours["train_step_s"], 3),
+                "infer_ratio_pytorch_over_ser": round(r["infer_batch_s"] / ours["infer_batch_s"], 3),
+            }
+            print(json.dumps(ratio), flush=True)
 
 
 if __name__ == "__main__":

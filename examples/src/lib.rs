@@ -167,6 +167,24 @@ pub fn write_spectrogram_png(
 
 /// Runs `main`, printing an error as one line (with its causes) and exiting with status 1.
 pub fn run(main: impl FnOnce() -> Result<()>) {
+    // A panic (a bug, or stdout closed under `| head`) is one line too, never a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        if msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("error: internal error{at}: {msg} (please report it)");
+        std::process::exit(101);
+    }));
     if let Err(e) = main() {
         let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
         eprintln!("error: {}", chain.join(": "));

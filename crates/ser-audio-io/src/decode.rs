@@ -93,6 +93,12 @@ pub const DEFAULT_MAX_RESERVED_SAMPLES: usize = 1 << 28;
 /// for a plain WAV file, the header the fast path parses).
 const HEAD_LEN: u64 = 64 * 1024;
 
+/// The most channels a WAV or AIFF header may declare before Symphonia sees it. Symphonia 0.6
+/// computes `channels × bytes per sample` in `u16` (WAV format chunk, PCM packet size), which
+/// panics on overflow in builds with overflow checks (found by `fuzz/`, target `decode`). No
+/// real file comes near: WAV decoding stops at 32 channels anyway.
+const MAX_HEADER_CHANNELS: u16 = u16::MAX / 4;
+
 /// What to do when a packet fails to decode, or the data ends before the header's frame count.
 ///
 /// Whatever the policy, errors before the first packet (unknown format, malformed header,
@@ -401,7 +407,8 @@ impl<R: Read + Seek + Send + Sync> MediaSource for ReaderSource<R> {
 }
 
 /// Reads the first bytes (to reject empty sources and zero-channel/zero-rate WAV and AIFF
-/// headers with a precise error), then rewinds. Returns the bytes read, at most [`HEAD_LEN`].
+/// headers with a precise error, and headers with more than [`MAX_HEADER_CHANNELS`]), then
+/// rewinds. Returns the bytes read, at most [`HEAD_LEN`].
 fn check_head(source: &mut dyn MediaSource, name: &Path) -> Result<Vec<u8>> {
     let mut head = Vec::with_capacity(HEAD_LEN as usize);
     Read::take(&mut *source, HEAD_LEN)
@@ -426,22 +433,46 @@ fn check_head(source: &mut dyn MediaSource, name: &Path) -> Result<Vec<u8>> {
                 path: name.to_path_buf(),
             });
         }
+        if layout.channels > MAX_HEADER_CHANNELS {
+            // The error a release build of Symphonia gives for such a WAV header.
+            let reason = if head.get(8..12) == Some(b"WAVE".as_slice()) {
+                "riff: invalid channel count"
+            } else {
+                "aiff: invalid channel count"
+            };
+            return Err(Error::InvalidHeader {
+                path: name.to_path_buf(),
+                source: SymphoniaError::DecodeError(reason),
+            });
+        }
     }
     Ok(head)
 }
 
 /// Probes `source` with the default registry.
+///
+/// Symphonia 0.6 can panic on hostile headers that [`check_head`] does not see (a RIFF or
+/// AIFF header behind junk bytes, which the probe finds anywhere in the first MiB; found by
+/// `fuzz/`, target `decode`): a panic while opening the file is reported as a malformed
+/// header (`Error::InvalidHeader`). The panic hook still runs (by default it prints the
+/// message); with `panic = "abort"` the process aborts as before.
 fn probe<'a>(
     source: Shared<'a>,
     hint: &Hint,
 ) -> std::result::Result<Box<dyn FormatReader + 'a>, SymphoniaError> {
     let stream = MediaSourceStream::new(Box::new(source), MediaSourceStreamOptions::default());
-    symphonia::default::get_probe().probe(
-        hint,
-        stream,
-        FormatOptions::default(),
-        MetadataOptions::default(),
-    )
+    // The source is dropped with the error, so nothing half-read is used after a panic.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        symphonia::default::get_probe().probe(
+            hint,
+            stream,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+    }))
+    .unwrap_or(Err(SymphoniaError::DecodeError(
+        "malformed header (the decoder panicked)",
+    )))
 }
 
 /// Whether the container's frame count is exact although its reader ends cleanly when the

@@ -22,7 +22,8 @@ pub enum Error {
         /// The transform.
         transform: &'static str,
     },
-    /// The input holds a NaN or an infinity.
+    /// The input holds a NaN or an infinity, or is finite but so large that the output would
+    /// hold one (`index` and `value` are then the output's).
     #[error("{transform}: value {index} is not finite ({value})")]
     NonFinite {
         /// The transform.

@@ -29,6 +29,7 @@
 //! [`ChaCha8Rng`]. [`OversamplingPlan`] decides which training items get augmented, and
 //! cannot pick an item from validation or test.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod compose;
 pub mod error;

@@ -78,7 +78,8 @@ const PITCH_SHIFT: &str = "pitch_shift";
 /// # Errors
 /// [`Error::InvalidParameter`] if `rate` is not finite and positive or the output would
 /// exceed 2^31 samples, [`Error::Empty`] for no samples, [`Error::NonFinite`] for a NaN or
-/// infinite sample, [`Error::Dsp`] if the STFT fails.
+/// infinite sample (or samples so large, near `f32::MAX`, that the output overflows),
+/// [`Error::Dsp`] if the STFT fails.
 pub fn time_stretch(y: &[f32], rate: f32) -> Result<Vec<f32>> {
     check_rate(TIME_STRETCH, "rate", rate, f64::from(rate), y.len())?;
     check_input(TIME_STRETCH, y)?;
@@ -262,10 +263,13 @@ fn stretch(y: &[f32], rate: f64, transform: &'static str) -> Result<Vec<f32>> {
         return Ok(Vec::new());
     }
     let plan = plan(transform)?;
-    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+    let out = SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut scratch) => stretch_with(plan, y, rate, len_out, transform, &mut scratch),
         Err(_) => stretch_with(plan, y, rate, len_out, transform, &mut Scratch::default()),
-    })
+    })?;
+    // Finite input near f32::MAX can overflow in the STFT (found by tests/proptest.rs).
+    check_finite(transform, &out)?;
+    Ok(out)
 }
 
 fn stretch_with(
@@ -389,8 +393,8 @@ fn stretch_with(
 /// # Errors
 /// [`Error::InvalidParameter`] if `sample_rate` or `bins_per_octave` is 0, or `n_steps` is
 /// not finite or shifts by more than 6 octaves, [`Error::Empty`] for no samples,
-/// [`Error::NonFinite`] for a NaN or infinite sample, [`Error::Dsp`] if the STFT or the
-/// resampler fails.
+/// [`Error::NonFinite`] for a NaN or infinite sample (or samples so large that the output
+/// overflows), [`Error::Dsp`] if the STFT or the resampler fails.
 pub fn pitch_shift(
     y: &[f32],
     sample_rate: u32,
@@ -428,6 +432,7 @@ pub fn pitch_shift(
         resample_cached(&stretched, l_in, l_out)?
     };
     out.resize(y.len(), 0.0);
+    check_finite(PITCH_SHIFT, &out)?;
     Ok(out)
 }
 

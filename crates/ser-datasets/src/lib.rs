@@ -21,6 +21,7 @@
 //! functions, [`undersample`], [`oversampling_plan`] and the CSV manifest
 //! ([`write_manifest`], [`read_manifest`]) turn the set into reproducible experiments.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod emotion;
 pub mod record;
@@ -57,3 +58,8 @@ pub mod loader;
 
 pub use cache::{CacheKey, FeatureCache};
 pub use loader::{Batch, Epoch, Loader, item_seed};
+
+/// The crate README's examples, compiled (and the runnable ones run) as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -986,6 +986,7 @@ fn mixed_root_detects_each_file_s_corpus() {
         "tess",
         "esd",
         "jl-corpus",
+        "quickstart",
     ] {
         let (_, one) = scan_one(tree, None);
         expected += one.utterances.len();

@@ -49,6 +49,7 @@
 //!
 //! [librosa]: https://librosa.org
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod audio;
 pub mod batch;

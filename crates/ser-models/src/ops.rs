@@ -112,6 +112,85 @@ pub struct Im2Col(pub ConvGeometry);
 #[derive(Debug, Clone, Copy)]
 pub struct Col2Im(pub ConvGeometry);
 
+/// The column matrix `[B, K, L]` of `src` (`[B, C, H, W]`, contiguous).
+fn im2col_vec(src: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
+    let (h, w) = (g.height, g.width);
+    let (kk, l, wo) = (g.kernel_h * g.kernel_w, g.l(), g.out_w());
+    let mut dst = zeroed(b * g.k() * l);
+    if dst.is_empty() {
+        return dst;
+    }
+    dst.par_chunks_mut(kk * l)
+        .enumerate()
+        .for_each(|(bc, chunk)| {
+            let plane = &src[bc * h * w..(bc + 1) * h * w];
+            for i in 0..g.kernel_h {
+                for j in 0..g.kernel_w {
+                    let row = &mut chunk[(i * g.kernel_w + j) * l..][..l];
+                    let xs = g.valid_x(j);
+                    for y in 0..g.out_h() {
+                        let Some(sy) = g.src_y(y, i) else { continue };
+                        let srow = &plane[sy * w..(sy + 1) * w];
+                        let drow = &mut row[y * wo..(y + 1) * wo];
+                        if g.stride == 1 {
+                            let s0 = xs.start + j - g.padding;
+                            drow[xs.clone()].copy_from_slice(&srow[s0..s0 + xs.len()]);
+                        } else {
+                            for x in xs.clone() {
+                                drow[x] = srow[x * g.stride + j - g.padding];
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    dst
+}
+
+/// The image `[B, C, H, W]` summing the patches of the column matrix `src` (`[B, K, L]`).
+fn col2im_vec(src: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
+    let (c, h, w, kk, l, wo) = (
+        g.channels,
+        g.height,
+        g.width,
+        g.kernel_h * g.kernel_w,
+        g.l(),
+        g.out_w(),
+    );
+    let mut dst = zeroed(b * c * h * w);
+    if dst.is_empty() {
+        return dst;
+    }
+    dst.par_chunks_mut(h * w)
+        .enumerate()
+        .for_each(|(bc, plane)| {
+            let rows = &src[bc * kk * l..(bc + 1) * kk * l];
+            for i in 0..g.kernel_h {
+                for j in 0..g.kernel_w {
+                    let row = &rows[(i * g.kernel_w + j) * l..][..l];
+                    let xs = g.valid_x(j);
+                    for y in 0..g.out_h() {
+                        let Some(sy) = g.src_y(y, i) else { continue };
+                        let prow = &mut plane[sy * w..(sy + 1) * w];
+                        let srow = &row[y * wo..(y + 1) * wo];
+                        if g.stride == 1 {
+                            let s0 = xs.start + j - g.padding;
+                            for (d, s) in prow[s0..s0 + xs.len()].iter_mut().zip(&srow[xs.clone()])
+                            {
+                                *d += s;
+                            }
+                        } else {
+                            for x in xs.clone() {
+                                prow[x * g.stride + j - g.padding] += srow[x];
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    dst
+}
+
 impl CustomOp1 for Im2Col {
     fn name(&self) -> &'static str {
         "ser-im2col"
@@ -128,35 +207,10 @@ impl CustomOp1 for Im2Col {
             candle_core::bail!("im2col: input {:?} does not match {g:?}", layout.dims());
         }
         let src = f32_slice(storage, layout, "im2col")?;
-        let (kk, l, wo) = (g.kernel_h * g.kernel_w, g.l(), g.out_w());
-        let mut dst = zeroed(b * g.k() * l);
-        if !dst.is_empty() {
-            dst.par_chunks_mut(kk * l)
-                .enumerate()
-                .for_each(|(bc, chunk)| {
-                    let plane = &src[bc * h * w..(bc + 1) * h * w];
-                    for i in 0..g.kernel_h {
-                        for j in 0..g.kernel_w {
-                            let row = &mut chunk[(i * g.kernel_w + j) * l..][..l];
-                            let xs = g.valid_x(j);
-                            for y in 0..g.out_h() {
-                                let Some(sy) = g.src_y(y, i) else { continue };
-                                let srow = &plane[sy * w..(sy + 1) * w];
-                                let drow = &mut row[y * wo..(y + 1) * wo];
-                                if g.stride == 1 {
-                                    let s0 = xs.start + j - g.padding;
-                                    drow[xs.clone()].copy_from_slice(&srow[s0..s0 + xs.len()]);
-                                } else {
-                                    for x in xs.clone() {
-                                        drow[x] = srow[x * g.stride + j - g.padding];
-                                    }
-                                }
-                            }
-                        }
-                    }
-                });
-        }
-        Ok((CpuStorage::F32(dst), Shape::from((b, g.k(), l))))
+        Ok((
+            CpuStorage::F32(im2col_vec(src, b, &g)),
+            Shape::from((b, g.k(), g.l())),
+        ))
     }
 
     fn bwd(
@@ -186,53 +240,115 @@ impl CustomOp1 for Col2Im {
             candle_core::bail!("col2im: input {:?} does not match {g:?}", layout.dims());
         }
         let src = f32_slice(storage, layout, "col2im")?;
-        let (c, h, w, kk, wo) = (
-            g.channels,
-            g.height,
-            g.width,
-            g.kernel_h * g.kernel_w,
-            g.out_w(),
-        );
-        let mut dst = zeroed(b * c * h * w);
-        if !dst.is_empty() {
-            dst.par_chunks_mut(h * w)
-                .enumerate()
-                .for_each(|(bc, plane)| {
-                    let rows = &src[bc * kk * l..(bc + 1) * kk * l];
-                    for i in 0..g.kernel_h {
-                        for j in 0..g.kernel_w {
-                            let row = &rows[(i * g.kernel_w + j) * l..][..l];
-                            let xs = g.valid_x(j);
-                            for y in 0..g.out_h() {
-                                let Some(sy) = g.src_y(y, i) else { continue };
-                                let prow = &mut plane[sy * w..(sy + 1) * w];
-                                let srow = &row[y * wo..(y + 1) * wo];
-                                if g.stride == 1 {
-                                    let s0 = xs.start + j - g.padding;
-                                    for (d, s) in
-                                        prow[s0..s0 + xs.len()].iter_mut().zip(&srow[xs.clone()])
-                                    {
-                                        *d += s;
-                                    }
-                                } else {
-                                    for x in xs.clone() {
-                                        prow[x * g.stride + j - g.padding] += srow[x];
-                                    }
-                                }
-                            }
-                        }
-                    }
-                });
+        Ok((
+            CpuStorage::F32(col2im_vec(src, b, &g)),
+            Shape::from((b, g.channels, g.height, g.width)),
+        ))
+    }
+}
+
+/// The whole convolution `y = W · im2col(x) + b` as one graph node (`x` `[B, C, H, W]`,
+/// `W` `[O, C, kh, kw]`, `b` `[O]`), its backward pass written out: `∂W = Σ_b ∂y ·
+/// im2col(x)ᵀ`, `∂x = col2im(Wᵀ · ∂y)` (skipped when `x` needs no gradient), `∂b = Σ ∂y`.
+///
+/// As one node, candle's autograd keeps no gradient for the column matrix (nine times the
+/// activations for 3×3 kernels) and allocates no zero-filled accumulators for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Conv2dOp(pub ConvGeometry);
+
+fn host_vec(t: &Tensor) -> candle_core::Result<Vec<f32>> {
+    t.detach().flatten_all()?.to_vec1::<f32>()
+}
+
+impl candle_core::CustomOp3 for Conv2dOp {
+    fn name(&self) -> &'static str {
+        "ser-conv2d"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let g = self.0;
+        let (b, c, h, w) = l1.shape().dims4()?;
+        if (c, h, w) != (g.channels, g.height, g.width) {
+            candle_core::bail!("conv2d: input {:?} does not match {g:?}", l1.dims());
         }
-        Ok((CpuStorage::F32(dst), Shape::from((b, c, h, w))))
+        let x = f32_slice(s1, l1, "conv2d input")?;
+        let wt = f32_slice(s2, l2, "conv2d kernel")?;
+        let bias = f32_slice(s3, l3, "conv2d bias")?;
+        let o = bias.len();
+        if wt.len() != o * g.k() {
+            candle_core::bail!(
+                "conv2d: kernel of {} values for {o} outputs of {}",
+                wt.len(),
+                g.k()
+            );
+        }
+        let cpu = candle_core::Device::Cpu;
+        let cols = Tensor::from_vec(im2col_vec(x, b, &g), (b, g.k(), g.l()), &cpu)?;
+        let wm = Tensor::from_slice(wt, (o, g.k()), &cpu)?;
+        let y = wm.broadcast_left(b)?.matmul(&cols)?;
+        drop(cols);
+        let mut y = y.flatten_all()?.to_vec1::<f32>()?;
+        let l = g.l();
+        if l > 0 {
+            y.par_chunks_mut(l).enumerate().for_each(|(p, plane)| {
+                let bv = bias[p % o];
+                for v in plane {
+                    *v += bv;
+                }
+            });
+        }
+        Ok((
+            CpuStorage::F32(y),
+            Shape::from((b, o, g.out_h(), g.out_w())),
+        ))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn bwd(
+        &self,
+        x: &Tensor,
+        weight: &Tensor,
+        _bias: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let g = self.0;
+        let (b, o, _, _) = grad.dims4()?;
+        let cpu = candle_core::Device::Cpu;
+        let gy = Tensor::from_vec(host_vec(grad)?, (b, o, g.l()), &cpu)?;
+        let db = gy.sum(2)?.sum(0)?;
+        let cols = Tensor::from_vec(im2col_vec(&host_vec(x)?, b, &g), (b, g.k(), g.l()), &cpu)?;
+        let dw = gy.matmul(&cols.t()?)?.sum(0)?.reshape(weight.shape())?;
+        drop(cols);
+        let dx = if x.track_op() {
+            let wm = Tensor::from_vec(host_vec(weight)?, (o, g.k()), &cpu)?;
+            let dcols = wm.t()?.broadcast_left(b)?.matmul(&gy)?;
+            let dcols = dcols.flatten_all()?.to_vec1::<f32>()?;
+            Some(Tensor::from_vec(
+                col2im_vec(&dcols, b, &g),
+                x.shape(),
+                &cpu,
+            )?)
+        } else {
+            None
+        };
+        Ok((dx, Some(dw), Some(db)))
     }
 }
 
 /// A 2-D convolution of `x` `[B, C, H, W]` with `weight` `[O, C, kh, kw]` (and `bias` `[O]`),
 /// zero padding `padding` on each side, stride `stride`.
 ///
-/// On the CPU in f32 it is `W · im2col(x)`, whose gradients are matrix products (see the
-/// [module docs](self)); elsewhere it is candle's `conv2d`. Both give the same numbers to
+/// On the CPU in f32 it is one [`Conv2dOp`] node, whose gradients are matrix products (see
+/// the [module docs](self)); elsewhere it is candle's `conv2d`. Both give the same numbers to
 /// float rounding.
 ///
 /// # Errors
@@ -244,13 +360,13 @@ pub fn conv2d(
     padding: usize,
     stride: usize,
 ) -> candle_core::Result<Tensor> {
-    let (b, c, h, w) = x.dims4()?;
+    let (_, c, h, w) = x.dims4()?;
     let (o, c2, kh, kw) = weight.dims4()?;
     if c != c2 {
         candle_core::bail!("conv2d: input has {c} channels, the kernel expects {c2}");
     }
     let fast = x.device().is_cpu() && x.dtype() == DType::F32 && weight.dtype() == DType::F32;
-    let out = if fast {
+    if fast {
         let g = ConvGeometry {
             channels: c,
             height: h,
@@ -263,13 +379,21 @@ pub fn conv2d(
         if h + 2 * padding < kh || w + 2 * padding < kw {
             candle_core::bail!("conv2d: input {h}x{w} is smaller than the kernel {kh}x{kw}");
         }
-        let cols = x.contiguous()?.apply_op1(Im2Col(g))?; // [B, K, L]
-        let w2 = weight.reshape((o, g.k()))?;
-        let out = w2.broadcast_left(b)?.matmul(&cols)?; // [B, O, L]
-        out.reshape((b, o, g.out_h(), g.out_w()))?
-    } else {
-        x.conv2d(weight, padding, stride, 1, 1)?
-    };
+        let zero;
+        let bias_t = match bias {
+            Some(b) => b,
+            None => {
+                zero = Tensor::zeros(o, DType::F32, x.device())?;
+                &zero
+            }
+        };
+        return x.contiguous()?.apply_op3_arc(
+            &weight.contiguous()?,
+            &bias_t.contiguous()?,
+            std::sync::Arc::new(Box::new(Conv2dOp(g))),
+        );
+    }
+    let out = x.conv2d(weight, padding, stride, 1, 1)?;
     match bias {
         Some(bias) => out.broadcast_add(&bias.reshape((1, o, 1, 1))?),
         None => Ok(out),

@@ -137,3 +137,36 @@ fn dropout_is_seeded_and_scaled() {
     assert!(v.iter().all(|&x| x == 0.0 || (x - 1.0 / 0.75).abs() < 1e-6));
     assert!(ser_models::ops::dropout(&x, 1.0, 0).is_err());
 }
+
+#[test]
+fn running_statistics_follow_candle_over_many_steps() {
+    let dev = Device::Cpu;
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let c = 3;
+    let store = ParamStore::new(0);
+    let ours = BatchNormRelu::new(c, 1e-3, 0.1, store.var_builder(DType::F32, &dev)).unwrap();
+    let vm = VarMap::new();
+    let vb = VarBuilder::from_varmap(&vm, DType::F32, &dev);
+    let cfg = BatchNormConfig {
+        eps: 1e-3,
+        remove_mean: true,
+        affine: true,
+        momentum: 0.1,
+    };
+    let theirs = candle_nn::batch_norm(c, cfg, vb).unwrap();
+    for step in 0..20 {
+        let x = (rand_tensor(&mut rng, &[4, c, 5, 6], -1.0, 1.0) * (1.0 + step as f64)).unwrap();
+        let x = (x + 3.0).unwrap();
+        ours.forward_t(&x, true).unwrap();
+        theirs.forward_t(&x, true).unwrap();
+    }
+    let rm = store.get("running_mean").unwrap();
+    let rv = store.get("running_var").unwrap();
+    assert!(max_abs(rm.as_tensor(), theirs.running_mean()) < 1e-4);
+    assert!(
+        max_abs(rv.as_tensor(), theirs.running_var()) < 1e-3,
+        "{:?} {:?}",
+        rv.as_tensor().to_vec1::<f32>(),
+        theirs.running_var().to_vec1::<f32>()
+    );
+}

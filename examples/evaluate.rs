@@ -1,0 +1,128 @@
+//! Evaluates a trained run on labelled corpora: accuracy, balanced accuracy (UA), per-class
+//! precision/recall/F1, macro and weighted averages, the confusion matrix and per-corpus
+//! figures.
+//!
+//! ```text
+//! cargo run --release --example evaluate -- --run RUN_DIR --data DIR... [--split test|all] [--json]
+//! cargo run --release --example evaluate -- --run runs/speaker --data ../shared/corpus/RAVDESS --data ../shared/corpus/TESS
+//! ```
+//!
+//! `--split test` (the default when the run has a `split.csv`) evaluates only the files
+//! the run held out for testing; `--split all` every labelled file under `--data`. Audio is
+//! featurized exactly as in training (the run's `config.json`). `--json` prints one JSON
+//! object (`accuracy`, `balanced_accuracy`, `macro_f1`, `per_class`, `confusion`,
+//! `per_group`, ...) instead of the table.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::bail;
+use clap::{Parser, ValueEnum};
+use ser_datasets::{LabelPolicy, Split, read_manifest, scan};
+use ser_examples::run;
+use ser_examples::runs::{corpus_of, featurize, load_run};
+use ser_models::parse_device;
+use ser_models::train::{Dataset, predict};
+
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+enum Which {
+    /// The run's test split (from its split.csv).
+    Test,
+    /// Every labelled file under --data.
+    All,
+}
+
+/// Evaluate a trained run.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// The run directory written by the train example.
+    #[arg(long)]
+    run: PathBuf,
+    /// Corpus folders.
+    #[arg(long, required = true)]
+    data: Vec<PathBuf>,
+    /// Which files to evaluate (default: test if the run has a split.csv, else all).
+    #[arg(long, value_enum)]
+    split: Option<Which>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Device: cpu, cuda, cuda:N, metal or auto.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Feature cache folder.
+    #[arg(long)]
+    cache: Option<PathBuf>,
+}
+
+fn main() {
+    run(|| {
+        let args = Args::parse();
+        let (device, device_desc) = parse_device(&args.device)?;
+        let (cfg, model) = load_run(&args.run, &device)?;
+        let report = scan(&args.data, None, &LabelPolicy::default())?;
+        let mut utterances: Vec<_> = report
+            .utterances
+            .into_iter()
+            .filter(|u| u.emotion.is_some())
+            .collect();
+        let split_csv = args.run.join("split.csv");
+        let which = args.split.unwrap_or(if split_csv.exists() {
+            Which::Test
+        } else {
+            Which::All
+        });
+        if which == Which::Test {
+            if !split_csv.exists() {
+                bail!("{} has no split.csv: use --split all", args.run.display());
+            }
+            let test: BTreeSet<PathBuf> = read_manifest(&split_csv)?
+                .into_iter()
+                .filter(|a| a.split == Some(Split::Test))
+                .map(|a| a.utterance.path)
+                .collect();
+            utterances.retain(|u| test.contains(&u.path));
+        }
+        if utterances.is_empty() {
+            bail!(
+                "no labelled file to evaluate under {:?} ({which:?} split)",
+                args.data
+            );
+        }
+        let feats = featurize(&utterances, cfg.features, args.cache.as_deref(), args.json)?;
+        let (mut f, mut l, mut ids) = (Vec::new(), Vec::new(), Vec::new());
+        for u in &utterances {
+            if let (Some(x), Some(e)) = (feats.get(&u.path), u.emotion) {
+                f.push(x.clone());
+                l.push(e.index());
+                ids.push(u.path.clone());
+            }
+        }
+        let data = Dataset::with_ids(f, l, ids, 64)?;
+        let preds = predict(&model, &data)?;
+        let corpora = corpus_of(&utterances);
+        let group = |p: &Path| {
+            corpora
+                .get(p)
+                .map_or("?".to_string(), |c| c.as_str().to_string())
+        };
+        let names: Vec<&str> = cfg.classes.iter().map(String::as_str).collect();
+        let rep = preds.report(&names, Some(&group))?;
+        if args.json {
+            println!("{}", serde_json::to_string(&rep)?);
+        } else {
+            println!(
+                "{} on {} files ({which:?} split, {device_desc}), mean cross-entropy {:.3}\n",
+                cfg.model.architecture,
+                preds.labels.len(),
+                preds.loss
+            );
+            println!("{}", rep.to_text());
+        }
+        Ok(())
+    });
+}
