@@ -229,6 +229,7 @@ fn main() {
             seed: args.seed,
         };
         ser_models::io::save_json(&run_dir.join("config.json"), &run_cfg)?;
+        ser_models::io::save_json(&run_dir.join("model.json"), &run_cfg.model)?;
         write_manifest(
             &run_dir.join("split.csv"),
             &assignments,

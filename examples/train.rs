@@ -100,6 +100,10 @@ struct Args {
     /// L2 penalty on convolution kernels (research: Keras l2(0.01); see docs/results.md).
     #[arg(long, default_value_t = 0.0)]
     l2: f64,
+    /// BatchNorm running-statistics momentum, PyTorch convention (Keras's 0.99 is 0.01 here;
+    /// it lags behind the weights for the first thousand steps, see docs/results.md).
+    #[arg(long, default_value_t = 0.1)]
+    bn_momentum: f64,
     /// Weight the loss by inverse class frequency.
     #[arg(long)]
     class_weights: bool,
@@ -304,6 +308,7 @@ fn main() {
         let mut model_cfg = ModelConfig::research(arch);
         model_cfg.conv_dropout = args.conv_dropout;
         model_cfg.l2 = args.l2;
+        model_cfg.bn_momentum = args.bn_momentum;
         if let InputMode::LogMel { .. } = model_cfg.input.mode {
             let (mean, std) = fit_normalization(train.features.iter().map(|a| a.view()))?;
             model_cfg.input.mode = InputMode::LogMel { mean, std };
@@ -363,6 +368,7 @@ fn main() {
             Trainer::new(&model, train_cfg, &train.labels)?
         };
         ser_models::io::save_json(&out.join("config.json"), &run_cfg)?;
+        ser_models::io::save_json(&out.join("model.json"), &run_cfg.model)?;
         let val_ref: Option<&dyn ser_models::train::BatchSource> = if val.features.is_empty() {
             None
         } else {
