@@ -51,7 +51,7 @@ struct Args {
 }
 
 #[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);

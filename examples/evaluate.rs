@@ -25,7 +25,7 @@ use ser_models::parse_device;
 use ser_models::train::{Dataset, predict};
 
 #[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
 
 #[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
 enum Which {

@@ -20,7 +20,7 @@ use ser_models::features::batch_tensor;
 use ser_models::parse_device;
 
 #[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
 
 /// Predict the emotion of audio files.
 #[derive(Parser, Debug)]

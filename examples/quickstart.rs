@@ -29,7 +29,7 @@ use ser_models::train::{Dataset, Event, TrainConfig, Trainer, predict};
 use ser_models::{Architecture, InputMode, Model, ModelConfig, parse_device};
 
 #[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
 
 /// Run the whole pipeline on the bundled synthetic corpus.
 #[derive(Parser, Debug)]

@@ -33,12 +33,13 @@ use ser_examples::plot::{draw_confusion, draw_curves};
 use ser_examples::run;
 use ser_examples::runs::{RunConfig, bar, class_names, corpus_of, featurize};
 use ser_models::features::fit_normalization;
+use ser_models::hub::{HubWeights, load_vgg19_features};
 use ser_models::optim::AdamConfig;
 use ser_models::train::{Dataset, Event, LrSchedule, TrainConfig, Trainer, predict};
 use ser_models::{Architecture, InputMode, Model, ModelConfig, parse_device};
 
 #[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum SplitArg {
@@ -116,6 +117,13 @@ struct Args {
     /// Seed of the split, the weights, shuffling, dropout and augmentation.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// VGG19: ImageNet weights (torchvision/timm `features.N.*` names) from this safetensors
+    /// file; without it they come from the Hugging Face cache or hub (`timm/vgg19.tv_in1k`).
+    #[arg(long)]
+    imagenet: Option<PathBuf>,
+    /// VGG19: start from random weights instead of ImageNet's.
+    #[arg(long)]
+    no_pretrained: bool,
     /// Device: cpu, cuda, cuda:N, metal or auto.
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -354,6 +362,16 @@ fn main() {
             seed: args.seed,
         };
         let model = Model::new(model_cfg, args.seed, &device)?;
+        if arch == Architecture::Vgg19 && !args.no_pretrained && !args.resume {
+            let path = match &args.imagenet {
+                Some(p) => p.clone(),
+                None => HubWeights::vgg19().resolve().context(
+                    "VGG19's ImageNet weights (pass --imagenet FILE, or --no-pretrained)",
+                )?,
+            };
+            load_vgg19_features(&model, &path)?;
+            eprintln!("loaded ImageNet weights from {}", path.display());
+        }
         eprintln!(
             "{arch}: {} parameters ({} trainable tensors)",
             model.n_params(),

@@ -1,6 +1,7 @@
 //! Helpers shared by the example programs of `ser`: finding audio files, writing `.npy`
 //! and PNG files atomically, and drawing spectrograms.
 
+pub mod alloc;
 pub mod plot;
 pub mod runs;
 

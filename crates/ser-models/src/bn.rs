@@ -35,32 +35,43 @@ fn slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&
     }
 }
 
-/// Per-channel sums over `[B, C, HW]`: `f(channel, index-in-plane)` summed in f64.
+/// Per-channel sums over `[B, C, HW]` of `f(channel, plane index)` applied to each
+/// plane: `f` returns the plane's two partial sums; planes are added in f64.
 fn channel_sums(
     b: usize,
     c: usize,
-    hw: usize,
-    f: impl Fn(usize, usize, usize) -> (f64, f64) + Sync,
+    f: impl Fn(usize, usize) -> (f64, f64) + Sync,
 ) -> Vec<(f64, f64)> {
     (0..c)
         .into_par_iter()
         .map(|ch| {
-            let (mut s0, mut s1) = (0.0, 0.0);
-            for bi in 0..b {
-                let base = (bi * c + ch) * hw;
-                let (mut p0, mut p1) = (0f32, 0f32);
-                // f32 partial sums per plane, f64 across planes.
-                for i in 0..hw {
-                    let (a, bb) = f(ch, base + i, i);
-                    p0 += a as f32;
-                    p1 += bb as f32;
-                }
-                s0 += f64::from(p0);
-                s1 += f64::from(p1);
-            }
-            (s0, s1)
+            (0..b).fold((0.0, 0.0), |(s0, s1), bi| {
+                let (p0, p1) = f(ch, bi * c + ch);
+                (s0 + p0, s1 + p1)
+            })
         })
         .collect()
+}
+
+/// Σ `f(a, b, c)` over three equally long slices, in eight independent f32 lanes (so that
+/// the compiler vectorises it), the lanes added in f64.
+#[inline]
+fn lanes_sum3(a: &[f32], b: &[f32], c: &[f32], f: impl Fn(f32, f32, f32) -> f32) -> f64 {
+    let mut acc = [0f32; 8];
+    let (ac, bc, cc) = (a.chunks_exact(8), b.chunks_exact(8), c.chunks_exact(8));
+    let tail: f64 = ac
+        .remainder()
+        .iter()
+        .zip(bc.remainder())
+        .zip(cc.remainder())
+        .map(|((&x, &y), &z)| f64::from(f(x, y, z)))
+        .sum();
+    for ((a8, b8), c8) in ac.zip(bc).zip(cc) {
+        for (((s, &x), &y), &z) in acc.iter_mut().zip(a8).zip(b8).zip(c8) {
+            *s += f(x, y, z);
+        }
+    }
+    acc.iter().map(|&v| f64::from(v)).sum::<f64>() + tail
 }
 
 impl CustomOp3 for FusedBnRelu {
@@ -91,11 +102,15 @@ impl CustomOp3 for FusedBnRelu {
         }
         let n = (b * hw) as f64;
         // Two-pass statistics: the mean first, then the centred second moment.
-        let sums = channel_sums(b, c, hw, |_, i, _| (f64::from(x[i]), 0.0));
+        let plane = |p: usize| &x[p * hw..(p + 1) * hw];
+        let sums = channel_sums(b, c, |_, p| {
+            let v = plane(p);
+            (lanes_sum3(v, v, v, |x, _, _| x), 0.0)
+        });
         let mean: Vec<f32> = sums.iter().map(|s| (s.0 / n) as f32).collect();
-        let sq = channel_sums(b, c, hw, |ch, i, _| {
-            let d = x[i] - mean[ch];
-            (f64::from(d * d), 0.0)
+        let sq = channel_sums(b, c, |ch, p| {
+            let (v, m) = (plane(p), mean[ch]);
+            (lanes_sum3(v, v, v, |x, _, _| (x - m) * (x - m)), 0.0)
         });
         let var: Vec<f32> = sq.iter().map(|s| (s.0 / n) as f32).collect();
         let invstd: Vec<f32> = var
@@ -137,13 +152,15 @@ impl CustomOp3 for FusedBnRelu {
         let g = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
         let gamma_v = gamma.to_vec1::<f32>()?;
         // Σ dy' and Σ dy'·x̂ per channel, dy' = dy where the ReLU passed.
-        let sums = channel_sums(b, c, hw, |ch, i, _| {
-            if y[i] > 0.0 {
-                let xhat = (x[i] - mean[ch]) * invstd[ch];
-                (f64::from(g[i]), f64::from(g[i] * xhat))
-            } else {
-                (0.0, 0.0)
-            }
+        let sums = channel_sums(b, c, |ch, p| {
+            let r = p * hw..(p + 1) * hw;
+            let (xs, ys, gs) = (&x[r.clone()], &y[r.clone()], &g[r]);
+            let (m, s) = (mean[ch], invstd[ch]);
+            let dy = |y: f32, g: f32| if y > 0.0 { g } else { 0.0 };
+            (
+                lanes_sum3(ys, gs, gs, |y, g, _| dy(y, g)),
+                lanes_sum3(xs, ys, gs, |x, y, g| dy(y, g) * (x - m)) * f64::from(s),
+            )
         });
         let n = (b * hw) as f32;
         let dbeta: Vec<f32> = sums.iter().map(|s| s.0 as f32).collect();
@@ -155,11 +172,11 @@ impl CustomOp3 for FusedBnRelu {
                 let ch = p % c;
                 let k = gamma_v[ch] * invstd[ch] / n;
                 let (m, s, db, dg) = (mean[ch], invstd[ch], dbeta[ch], dgamma[ch]);
-                let base = p * hw;
-                for (i, o) in out.iter_mut().enumerate() {
-                    let j = base + i;
-                    let dy = if y[j] > 0.0 { g[j] } else { 0.0 };
-                    let xhat = (x[j] - m) * s;
+                let r = p * hw..(p + 1) * hw;
+                let (xs, ys, gs) = (&x[r.clone()], &y[r.clone()], &g[r]);
+                for (((o, &xv), &yv), &gv) in out.iter_mut().zip(xs).zip(ys).zip(gs) {
+                    let dy = if yv > 0.0 { gv } else { 0.0 };
+                    let xhat = (xv - m) * s;
                     *o = k * (n * dy - db - xhat * dg);
                 }
             });
@@ -213,6 +230,20 @@ impl BatchNormRelu {
     /// # Errors
     /// Shape and device errors.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        self.forward_impl(x, train, true)
+    }
+
+    /// As [`forward_t`](Self::forward_t), always through candle's operations: the path
+    /// every device but the CPU takes in training. Public so that tests can run it on the
+    /// CPU against the fused operation.
+    ///
+    /// # Errors
+    /// Shape and device errors.
+    pub fn forward_t_generic(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        self.forward_impl(x, train, false)
+    }
+
+    fn forward_impl(&self, x: &Tensor, train: bool, fused: bool) -> candle_core::Result<Tensor> {
         let c = self.running_mean.dim(0)?;
         let (b, cx, h, w) = x.dims4()?;
         if cx != c {
@@ -232,7 +263,7 @@ impl BatchNormRelu {
             return y.relu();
         }
         let n = (b * h * w) as f64;
-        if x.device().is_cpu() && x.dtype() == DType::F32 && n > 1.0 {
+        if fused && x.device().is_cpu() && x.dtype() == DType::F32 && n > 1.0 {
             let stats: Stats = Arc::new(Mutex::new(None));
             let op = FusedBnRelu {
                 eps: self.eps,

@@ -256,8 +256,89 @@ impl CustomOp1 for Col2Im {
 #[derive(Debug, Clone, Copy)]
 pub struct Conv2dOp(pub ConvGeometry);
 
-fn host_vec(t: &Tensor) -> candle_core::Result<Vec<f32>> {
-    t.detach().flatten_all()?.to_vec1::<f32>()
+/// Runs `f` on the f32 data of a contiguous CPU tensor, without copying it.
+fn with_slice<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> candle_core::Result<R> {
+    let (storage, layout) = t.storage_and_layout();
+    match &*storage {
+        candle_core::Storage::Cpu(CpuStorage::F32(v)) => match layout.contiguous_offsets() {
+            Some((a, b)) => Ok(f(&v[a..b])),
+            None => candle_core::bail!("expected a contiguous tensor"),
+        },
+        _ => candle_core::bail!("expected an f32 tensor on the CPU"),
+    }
+}
+
+/// The column matrix of the whole batch as one `[K, B·L]` matrix (row `k` holds, for each
+/// image in turn, the `L` values kernel tap `k` sees), so that the convolution of the
+/// batch is a single matrix product instead of `B` small ones.
+fn im2col_kbl(src: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
+    let (c, h, w) = (g.channels, g.height, g.width);
+    let (kk, l, wo) = (g.kernel_h * g.kernel_w, g.l(), g.out_w());
+    let mut dst = zeroed(g.k() * b * l);
+    if dst.is_empty() {
+        return dst;
+    }
+    dst.par_chunks_mut(b * l).enumerate().for_each(|(k, row)| {
+        let (ch, i, j) = (k / kk, (k % kk) / g.kernel_w, k % g.kernel_w);
+        let xs = g.valid_x(j);
+        for bi in 0..b {
+            let plane = &src[(bi * c + ch) * h * w..(bi * c + ch + 1) * h * w];
+            let seg = &mut row[bi * l..(bi + 1) * l];
+            for y in 0..g.out_h() {
+                let Some(sy) = g.src_y(y, i) else { continue };
+                let srow = &plane[sy * w..(sy + 1) * w];
+                let drow = &mut seg[y * wo..(y + 1) * wo];
+                if g.stride == 1 {
+                    let s0 = xs.start + j - g.padding;
+                    drow[xs.clone()].copy_from_slice(&srow[s0..s0 + xs.len()]);
+                } else {
+                    for x in xs.clone() {
+                        drow[x] = srow[x * g.stride + j - g.padding];
+                    }
+                }
+            }
+        }
+    });
+    dst
+}
+
+/// The adjoint of [`im2col_kbl`]: `[K, B·L]` → `[B, C, H, W]`.
+fn col2im_kbl(src: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
+    let (c, h, w) = (g.channels, g.height, g.width);
+    let (kk, l, wo) = (g.kernel_h * g.kernel_w, g.l(), g.out_w());
+    let mut dst = zeroed(b * c * h * w);
+    if dst.is_empty() {
+        return dst;
+    }
+    dst.par_chunks_mut(h * w)
+        .enumerate()
+        .for_each(|(p, plane)| {
+            let (bi, ch) = (p / c, p % c);
+            for i in 0..g.kernel_h {
+                for j in 0..g.kernel_w {
+                    let k = ch * kk + i * g.kernel_w + j;
+                    let seg = &src[(k * b + bi) * l..(k * b + bi + 1) * l];
+                    let xs = g.valid_x(j);
+                    for y in 0..g.out_h() {
+                        let Some(sy) = g.src_y(y, i) else { continue };
+                        let prow = &mut plane[sy * w..(sy + 1) * w];
+                        let srow = &seg[y * wo..(y + 1) * wo];
+                        if g.stride == 1 {
+                            let s0 = xs.start + j - g.padding;
+                            for (d, s) in prow[s0..s0 + xs.len()].iter_mut().zip(&srow[xs.clone()])
+                            {
+                                *d += s;
+                            }
+                        } else {
+                            for x in xs.clone() {
+                                prow[x * g.stride + j - g.padding] += srow[x];
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    dst
 }
 
 impl candle_core::CustomOp3 for Conv2dOp {
@@ -291,20 +372,26 @@ impl candle_core::CustomOp3 for Conv2dOp {
             );
         }
         let cpu = candle_core::Device::Cpu;
-        let cols = Tensor::from_vec(im2col_vec(x, b, &g), (b, g.k(), g.l()), &cpu)?;
-        let wm = Tensor::from_slice(wt, (o, g.k()), &cpu)?;
-        let y = wm.broadcast_left(b)?.matmul(&cols)?;
-        drop(cols);
-        let mut y = y.flatten_all()?.to_vec1::<f32>()?;
         let l = g.l();
-        if l > 0 {
-            y.par_chunks_mut(l).enumerate().for_each(|(p, plane)| {
-                let bv = bias[p % o];
-                for v in plane {
-                    *v += bv;
-                }
-            });
-        }
+        // One product for the whole batch: [O, K] · [K, B·L] = [O, B·L].
+        let cols = Tensor::from_vec(im2col_kbl(x, b, &g), (g.k(), b * l), &cpu)?;
+        let wm = Tensor::from_slice(wt, (o, g.k()), &cpu)?;
+        let y_obl = wm.matmul(&cols)?;
+        drop(cols);
+        // [O, B·L] → [B, O, L], adding the bias.
+        let mut y = zeroed(b * o * l);
+        with_slice(&y_obl, |src| {
+            if l > 0 {
+                y.par_chunks_mut(l).enumerate().for_each(|(p, dst)| {
+                    let (bi, oi) = (p / o, p % o);
+                    let bv = bias[oi];
+                    let s = &src[(oi * b + bi) * l..(oi * b + bi + 1) * l];
+                    for (d, v) in dst.iter_mut().zip(s) {
+                        *d = v + bv;
+                    }
+                });
+            }
+        })?;
         Ok((
             CpuStorage::F32(y),
             Shape::from((b, o, g.out_h(), g.out_w())),
@@ -322,21 +409,33 @@ impl candle_core::CustomOp3 for Conv2dOp {
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let g = self.0;
         let (b, o, _, _) = grad.dims4()?;
+        let l = g.l();
         let cpu = candle_core::Device::Cpu;
-        let gy = Tensor::from_vec(host_vec(grad)?, (b, o, g.l()), &cpu)?;
-        let db = gy.sum(2)?.sum(0)?;
-        let cols = Tensor::from_vec(im2col_vec(&host_vec(x)?, b, &g), (b, g.k(), g.l()), &cpu)?;
-        let dw = gy.matmul(&cols.t()?)?.sum(0)?.reshape(weight.shape())?;
+        // ∂y as [O, B·L].
+        let grad = grad.detach().contiguous()?;
+        let mut gy = zeroed(o * b * l);
+        with_slice(&grad, |src| {
+            if l > 0 {
+                gy.par_chunks_mut(l).enumerate().for_each(|(p, dst)| {
+                    let (oi, bi) = (p / b, p % b);
+                    dst.copy_from_slice(&src[(bi * o + oi) * l..(bi * o + oi + 1) * l]);
+                });
+            }
+        })?;
+        let gy = Tensor::from_vec(gy, (o, b * l), &cpu)?;
+        let db = gy.sum(1)?;
+        let needs_dx = x.track_op();
+        let x = x.detach().contiguous()?;
+        let cols = with_slice(&x, |xs| im2col_kbl(xs, b, &g))?;
+        let cols = Tensor::from_vec(cols, (g.k(), b * l), &cpu)?;
+        let dw = gy.matmul(&cols.t()?)?.reshape(weight.shape())?;
         drop(cols);
-        let dx = if x.track_op() {
-            let wm = Tensor::from_vec(host_vec(weight)?, (o, g.k()), &cpu)?;
-            let dcols = wm.t()?.broadcast_left(b)?.matmul(&gy)?;
-            let dcols = dcols.flatten_all()?.to_vec1::<f32>()?;
-            Some(Tensor::from_vec(
-                col2im_vec(&dcols, b, &g),
-                x.shape(),
-                &cpu,
-            )?)
+        // ∂x = col2im(Wᵀ · ∂y), unless x is data that needs no gradient.
+        let dx = if needs_dx {
+            let wm = weight.detach().contiguous()?.reshape((o, g.k()))?;
+            let dcols = wm.t()?.matmul(&gy)?;
+            let dx = with_slice(&dcols, |d| col2im_kbl(d, b, &g))?;
+            Some(Tensor::from_vec(dx, x.shape(), &cpu)?)
         } else {
             None
         };
@@ -393,9 +492,25 @@ pub fn conv2d(
             std::sync::Arc::new(Box::new(Conv2dOp(g))),
         );
     }
+    conv2d_generic(x, weight, bias, padding, stride)
+}
+
+/// The path [`conv2d`] takes off the CPU: candle's `conv2d` (cuDNN with the `cudnn`
+/// feature), then the bias. Public so that tests can run it on the CPU against
+/// [`Conv2dOp`].
+///
+/// # Errors
+/// Shape mismatches between `x` and `weight`, and device errors.
+pub fn conv2d_generic(
+    x: &Tensor,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    padding: usize,
+    stride: usize,
+) -> candle_core::Result<Tensor> {
     let out = x.conv2d(weight, padding, stride, 1, 1)?;
     match bias {
-        Some(bias) => out.broadcast_add(&bias.reshape((1, o, 1, 1))?),
+        Some(bias) => out.broadcast_add(&bias.reshape((1, weight.dim(0)?, 1, 1))?),
         None => Ok(out),
     }
 }
@@ -448,14 +563,13 @@ fn pool_dims(layout: &Layout) -> candle_core::Result<(usize, usize, usize, usize
     Ok((b * c, h, w, h / 2, w / 2))
 }
 
-/// Index (in the plane) of the first maximum of window `(y, x)`.
+/// Which of a 2×2 window's values `[a0, a1, b0, b1]` (top row, then bottom) is its first
+/// maximum; `>` keeps the first of equal values, and NaN never wins except over NaN.
 #[inline]
-fn argmax2x2(plane: &[f32], w: usize, y: usize, x: usize) -> usize {
-    let i0 = 2 * y * w + 2 * x;
-    let mut best = i0;
-    for i in [i0 + 1, i0 + w, i0 + w + 1] {
-        // `>` keeps the first of equal values; NaN never wins, except over NaN.
-        if plane[i] > plane[best] || (plane[best].is_nan() && !plane[i].is_nan()) {
+fn first_max(v: [f32; 4]) -> usize {
+    let mut best = 0;
+    for i in 1..4 {
+        if v[i] > v[best] || (v[best].is_nan() && !v[i].is_nan()) {
             best = i;
         }
     }
@@ -481,9 +595,16 @@ impl CustomOp1 for MaxPool2x2 {
                 .enumerate()
                 .for_each(|(p, out)| {
                     let plane = &src[p * h * w..(p + 1) * h * w];
-                    for y in 0..ho {
-                        for x in 0..wo {
-                            out[y * wo + x] = plane[argmax2x2(plane, w, y, x)];
+                    for (y, orow) in out.chunks_exact_mut(wo).enumerate() {
+                        let r0 = &plane[2 * y * w..2 * y * w + 2 * wo];
+                        let r1 = &plane[(2 * y + 1) * w..(2 * y + 1) * w + 2 * wo];
+                        for ((o, a), b) in orow
+                            .iter_mut()
+                            .zip(r0.chunks_exact(2))
+                            .zip(r1.chunks_exact(2))
+                        {
+                            let v = [a[0], a[1], b[0], b[1]];
+                            *o = v[first_max(v)];
                         }
                     }
                 });
@@ -527,13 +648,22 @@ impl candle_core::CustomOp2 for MaxPool2x2Grad {
             );
         }
         let mut dst = zeroed(planes * h * w);
-        if !dst.is_empty() {
+        if !dst.is_empty() && wo > 0 {
             dst.par_chunks_mut(h * w).enumerate().for_each(|(p, out)| {
                 let plane = &x[p * h * w..(p + 1) * h * w];
                 let gp = &g[p * ho * wo..(p + 1) * ho * wo];
-                for y in 0..ho {
-                    for xx in 0..wo {
-                        out[argmax2x2(plane, w, y, xx)] += gp[y * wo + xx];
+                for (y, grow) in gp.chunks_exact(wo).enumerate() {
+                    let r0 = &plane[2 * y * w..2 * y * w + 2 * wo];
+                    let r1 = &plane[(2 * y + 1) * w..(2 * y + 1) * w + 2 * wo];
+                    for (xx, ((&gv, a), b)) in grow
+                        .iter()
+                        .zip(r0.chunks_exact(2))
+                        .zip(r1.chunks_exact(2))
+                        .enumerate()
+                    {
+                        let k = first_max([a[0], a[1], b[0], b[1]]);
+                        let row = 2 * y + k / 2;
+                        out[row * w + 2 * xx + k % 2] += gv;
                     }
                 }
             });
@@ -548,13 +678,28 @@ impl candle_core::CustomOp2 for MaxPool2x2Grad {
 /// # Errors
 /// A non-4-D input, or one smaller than 2×2.
 pub fn max_pool2x2(x: &Tensor) -> candle_core::Result<Tensor> {
-    let (b, c, h, w) = x.dims4()?;
+    let (_, _, h, w) = x.dims4()?;
     let (ho, wo) = (h / 2, w / 2);
     if ho == 0 || wo == 0 {
         candle_core::bail!("max_pool2x2: input {h}x{w} is smaller than 2x2");
     }
     if x.device().is_cpu() && x.dtype() == DType::F32 {
         return x.contiguous()?.apply_op1(MaxPool2x2);
+    }
+    max_pool2x2_generic(x)
+}
+
+/// The path [`max_pool2x2`] takes off the CPU: a reshape to 2×2 windows and a max
+/// reduction (its gradient goes to every maximum of a window, so it differs from
+/// [`MaxPool2x2`]'s only on exact ties). Public so that tests can run it on the CPU.
+///
+/// # Errors
+/// A non-4-D input, or one smaller than 2×2.
+pub fn max_pool2x2_generic(x: &Tensor) -> candle_core::Result<Tensor> {
+    let (b, c, h, w) = x.dims4()?;
+    let (ho, wo) = (h / 2, w / 2);
+    if ho == 0 || wo == 0 {
+        candle_core::bail!("max_pool2x2: input {h}x{w} is smaller than 2x2");
     }
     x.narrow(2, 0, 2 * ho)?
         .narrow(3, 0, 2 * wo)?
