@@ -14,7 +14,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use clap::Parser;
 use ser_examples::run;
-use ser_models::candle_core::{DType, Device, Tensor};
+use ser_models::candle_core::{DType, Tensor};
 use ser_models::candle_core::{Module, ModuleT};
 use ser_models::candle_nn::VarBuilder;
 use ser_models::layers::{AttentionPool, Blstm, Dropout};
@@ -45,6 +45,9 @@ struct Args {
     /// conv2d, batch_norm, max_pool2d): the "before" of ser's CPU operations.
     #[arg(long)]
     plain_candle: bool,
+    /// Device: cpu, cuda, cuda:N, metal or auto.
+    #[arg(long, default_value = "cpu")]
+    device: String,
     /// Print only JSON.
     #[arg(long)]
     json: bool,
@@ -152,7 +155,7 @@ fn main() {
         } else {
             args.shape.clone()
         };
-        let device = Device::Cpu;
+        let (device, _) = ser_models::parse_device(&args.device)?;
         for s in &shapes {
             let [c, h, w] = parse_shape(s)?;
             let mut cfg = ModelConfig::research(arch);
