@@ -86,6 +86,48 @@ impl ConvGeometry {
             .checked_sub(self.padding)
             .filter(|&r| r < self.height)
     }
+
+    /// Copies into `seg` (`L` values) what kernel tap `(i, j)` sees of one input plane
+    /// (`H·W` values); padding stays as `seg` had it (zeros).
+    fn gather_tap(&self, plane: &[f32], seg: &mut [f32], i: usize, j: usize) {
+        let (w, wo) = (self.width, self.out_w());
+        let xs = self.valid_x(j);
+        for y in 0..self.out_h() {
+            let Some(sy) = self.src_y(y, i) else { continue };
+            let srow = &plane[sy * w..(sy + 1) * w];
+            let drow = &mut seg[y * wo..(y + 1) * wo];
+            if self.stride == 1 {
+                let s0 = xs.start + j - self.padding;
+                drow[xs.clone()].copy_from_slice(&srow[s0..s0 + xs.len()]);
+            } else {
+                for x in xs.clone() {
+                    drow[x] = srow[x * self.stride + j - self.padding];
+                }
+            }
+        }
+    }
+
+    /// The adjoint of [`gather_tap`](Self::gather_tap): adds `seg` back into the plane
+    /// positions kernel tap `(i, j)` read.
+    fn scatter_tap(&self, seg: &[f32], plane: &mut [f32], i: usize, j: usize) {
+        let (w, wo) = (self.width, self.out_w());
+        let xs = self.valid_x(j);
+        for y in 0..self.out_h() {
+            let Some(sy) = self.src_y(y, i) else { continue };
+            let prow = &mut plane[sy * w..(sy + 1) * w];
+            let srow = &seg[y * wo..(y + 1) * wo];
+            if self.stride == 1 {
+                let s0 = xs.start + j - self.padding;
+                for (d, s) in prow[s0..s0 + xs.len()].iter_mut().zip(&srow[xs.clone()]) {
+                    *d += s;
+                }
+            } else {
+                for x in xs.clone() {
+                    prow[x * self.stride + j - self.padding] += srow[x];
+                }
+            }
+        }
+    }
 }
 
 fn f32_slice<'a>(
@@ -114,8 +156,7 @@ pub struct Col2Im(pub ConvGeometry);
 
 /// The column matrix `[B, K, L]` of `src` (`[B, C, H, W]`, contiguous).
 fn im2col_vec(src: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
-    let (h, w) = (g.height, g.width);
-    let (kk, l, wo) = (g.kernel_h * g.kernel_w, g.l(), g.out_w());
+    let (hw, kk, l) = (g.height * g.width, g.kernel_h * g.kernel_w, g.l());
     let mut dst = zeroed(b * g.k() * l);
     if dst.is_empty() {
         return dst;
@@ -123,25 +164,9 @@ fn im2col_vec(src: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
     dst.par_chunks_mut(kk * l)
         .enumerate()
         .for_each(|(bc, chunk)| {
-            let plane = &src[bc * h * w..(bc + 1) * h * w];
-            for i in 0..g.kernel_h {
-                for j in 0..g.kernel_w {
-                    let row = &mut chunk[(i * g.kernel_w + j) * l..][..l];
-                    let xs = g.valid_x(j);
-                    for y in 0..g.out_h() {
-                        let Some(sy) = g.src_y(y, i) else { continue };
-                        let srow = &plane[sy * w..(sy + 1) * w];
-                        let drow = &mut row[y * wo..(y + 1) * wo];
-                        if g.stride == 1 {
-                            let s0 = xs.start + j - g.padding;
-                            drow[xs.clone()].copy_from_slice(&srow[s0..s0 + xs.len()]);
-                        } else {
-                            for x in xs.clone() {
-                                drow[x] = srow[x * g.stride + j - g.padding];
-                            }
-                        }
-                    }
-                }
+            let plane = &src[bc * hw..(bc + 1) * hw];
+            for (t, seg) in chunk.chunks_exact_mut(l).enumerate() {
+                g.gather_tap(plane, seg, t / g.kernel_w, t % g.kernel_w);
             }
         });
     dst
@@ -149,45 +174,17 @@ fn im2col_vec(src: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
 
 /// The image `[B, C, H, W]` summing the patches of the column matrix `src` (`[B, K, L]`).
 fn col2im_vec(src: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
-    let (c, h, w, kk, l, wo) = (
-        g.channels,
-        g.height,
-        g.width,
-        g.kernel_h * g.kernel_w,
-        g.l(),
-        g.out_w(),
-    );
-    let mut dst = zeroed(b * c * h * w);
-    if dst.is_empty() {
+    let (hw, kk, l) = (g.height * g.width, g.kernel_h * g.kernel_w, g.l());
+    let mut dst = zeroed(b * g.channels * hw);
+    if dst.is_empty() || l == 0 {
         return dst;
     }
-    dst.par_chunks_mut(h * w)
-        .enumerate()
-        .for_each(|(bc, plane)| {
-            let rows = &src[bc * kk * l..(bc + 1) * kk * l];
-            for i in 0..g.kernel_h {
-                for j in 0..g.kernel_w {
-                    let row = &rows[(i * g.kernel_w + j) * l..][..l];
-                    let xs = g.valid_x(j);
-                    for y in 0..g.out_h() {
-                        let Some(sy) = g.src_y(y, i) else { continue };
-                        let prow = &mut plane[sy * w..(sy + 1) * w];
-                        let srow = &row[y * wo..(y + 1) * wo];
-                        if g.stride == 1 {
-                            let s0 = xs.start + j - g.padding;
-                            for (d, s) in prow[s0..s0 + xs.len()].iter_mut().zip(&srow[xs.clone()])
-                            {
-                                *d += s;
-                            }
-                        } else {
-                            for x in xs.clone() {
-                                prow[x * g.stride + j - g.padding] += srow[x];
-                            }
-                        }
-                    }
-                }
-            }
-        });
+    dst.par_chunks_mut(hw).enumerate().for_each(|(bc, plane)| {
+        let rows = &src[bc * kk * l..(bc + 1) * kk * l];
+        for (t, seg) in rows.chunks_exact(l).enumerate() {
+            g.scatter_tap(seg, plane, t / g.kernel_w, t % g.kernel_w);
+        }
+    });
     dst
 }
 
@@ -272,31 +269,21 @@ fn with_slice<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> candle_core::Result
 /// image in turn, the `L` values kernel tap `k` sees), so that the convolution of the
 /// batch is a single matrix product instead of `B` small ones.
 fn im2col_kbl(src: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
-    let (c, h, w) = (g.channels, g.height, g.width);
-    let (kk, l, wo) = (g.kernel_h * g.kernel_w, g.l(), g.out_w());
+    let (c, hw, kk, l) = (
+        g.channels,
+        g.height * g.width,
+        g.kernel_h * g.kernel_w,
+        g.l(),
+    );
     let mut dst = zeroed(g.k() * b * l);
     if dst.is_empty() {
         return dst;
     }
     dst.par_chunks_mut(b * l).enumerate().for_each(|(k, row)| {
-        let (ch, i, j) = (k / kk, (k % kk) / g.kernel_w, k % g.kernel_w);
-        let xs = g.valid_x(j);
-        for bi in 0..b {
-            let plane = &src[(bi * c + ch) * h * w..(bi * c + ch + 1) * h * w];
-            let seg = &mut row[bi * l..(bi + 1) * l];
-            for y in 0..g.out_h() {
-                let Some(sy) = g.src_y(y, i) else { continue };
-                let srow = &plane[sy * w..(sy + 1) * w];
-                let drow = &mut seg[y * wo..(y + 1) * wo];
-                if g.stride == 1 {
-                    let s0 = xs.start + j - g.padding;
-                    drow[xs.clone()].copy_from_slice(&srow[s0..s0 + xs.len()]);
-                } else {
-                    for x in xs.clone() {
-                        drow[x] = srow[x * g.stride + j - g.padding];
-                    }
-                }
-            }
+        let (ch, t) = (k / kk, k % kk);
+        for (bi, seg) in row.chunks_exact_mut(l).enumerate() {
+            let plane = &src[(bi * c + ch) * hw..(bi * c + ch + 1) * hw];
+            g.gather_tap(plane, seg, t / g.kernel_w, t % g.kernel_w);
         }
     });
     dst
@@ -304,40 +291,24 @@ fn im2col_kbl(src: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
 
 /// The adjoint of [`im2col_kbl`]: `[K, B·L]` → `[B, C, H, W]`.
 fn col2im_kbl(src: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
-    let (c, h, w) = (g.channels, g.height, g.width);
-    let (kk, l, wo) = (g.kernel_h * g.kernel_w, g.l(), g.out_w());
-    let mut dst = zeroed(b * c * h * w);
+    let (c, hw, kk, l) = (
+        g.channels,
+        g.height * g.width,
+        g.kernel_h * g.kernel_w,
+        g.l(),
+    );
+    let mut dst = zeroed(b * c * hw);
     if dst.is_empty() {
         return dst;
     }
-    dst.par_chunks_mut(h * w)
-        .enumerate()
-        .for_each(|(p, plane)| {
-            let (bi, ch) = (p / c, p % c);
-            for i in 0..g.kernel_h {
-                for j in 0..g.kernel_w {
-                    let k = ch * kk + i * g.kernel_w + j;
-                    let seg = &src[(k * b + bi) * l..(k * b + bi + 1) * l];
-                    let xs = g.valid_x(j);
-                    for y in 0..g.out_h() {
-                        let Some(sy) = g.src_y(y, i) else { continue };
-                        let prow = &mut plane[sy * w..(sy + 1) * w];
-                        let srow = &seg[y * wo..(y + 1) * wo];
-                        if g.stride == 1 {
-                            let s0 = xs.start + j - g.padding;
-                            for (d, s) in prow[s0..s0 + xs.len()].iter_mut().zip(&srow[xs.clone()])
-                            {
-                                *d += s;
-                            }
-                        } else {
-                            for x in xs.clone() {
-                                prow[x * g.stride + j - g.padding] += srow[x];
-                            }
-                        }
-                    }
-                }
-            }
-        });
+    dst.par_chunks_mut(hw).enumerate().for_each(|(p, plane)| {
+        let (bi, ch) = (p / c, p % c);
+        for t in 0..kk {
+            let k = ch * kk + t;
+            let seg = &src[(k * b + bi) * l..(k * b + bi + 1) * l];
+            g.scatter_tap(seg, plane, t / g.kernel_w, t % g.kernel_w);
+        }
+    });
     dst
 }
 

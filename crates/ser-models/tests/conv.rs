@@ -83,3 +83,41 @@ fn wrong_shapes_are_errors_not_panics() {
     let x3 = Tensor::zeros((3, 4, 4), candle_core::DType::F32, &Device::Cpu).unwrap();
     assert!(conv2d(&x3, &w, None, 1, 1).is_err());
 }
+
+#[test]
+fn im2col_and_col2im_are_adjoint() {
+    use ser_models::ops::{Col2Im, ConvGeometry, Im2Col};
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for (h, w, pad, stride) in [(7, 6, 1, 1), (9, 11, 1, 2), (5, 5, 0, 1)] {
+        let g = ConvGeometry {
+            channels: 2,
+            height: h,
+            width: w,
+            kernel_h: 3,
+            kernel_w: 3,
+            padding: pad,
+            stride,
+        };
+        let x = rand_tensor(&mut rng, &[2, 2, h, w]);
+        let cols = x.apply_op1_no_bwd(&Im2Col(g)).unwrap();
+        assert_eq!(cols.dims(), &[2, g.k(), g.l()]);
+        let y = rand_tensor(&mut rng, cols.dims());
+        let back = y.apply_op1_no_bwd(&Col2Im(g)).unwrap();
+        let lhs: f32 = (&cols * &y)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .to_scalar()
+            .unwrap();
+        let rhs: f32 = (&x * &back)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .to_scalar()
+            .unwrap();
+        assert!(
+            (lhs - rhs).abs() < 1e-3 * lhs.abs().max(1.0),
+            "{lhs} vs {rhs}"
+        );
+    }
+}
