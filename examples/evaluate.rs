@@ -20,9 +20,9 @@ use anyhow::bail;
 use clap::{Parser, ValueEnum};
 use ser_datasets::{LabelPolicy, Split, read_manifest, scan};
 use ser_examples::run;
-use ser_examples::runs::{corpus_of, featurize, load_run};
+use ser_examples::runs::{corpus_of, dataset, featurize, load_run};
 use ser_models::parse_device;
-use ser_models::train::{Dataset, predict};
+use ser_models::train::predict;
 
 #[global_allocator]
 static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
@@ -94,15 +94,7 @@ fn main() {
             );
         }
         let feats = featurize(&utterances, cfg.features, args.cache.as_deref(), args.json)?;
-        let (mut f, mut l, mut ids) = (Vec::new(), Vec::new(), Vec::new());
-        for u in &utterances {
-            if let (Some(x), Some(e)) = (feats.get(&u.path), u.emotion) {
-                f.push(x.clone());
-                l.push(e.index());
-                ids.push(u.path.clone());
-            }
-        }
-        let data = Dataset::with_ids(f, l, ids, 64)?;
+        let data = dataset(&utterances, &feats, 64)?;
         let preds = predict(&model, &data)?;
         let corpora = corpus_of(&utterances);
         let group = |p: &Path| {

@@ -31,11 +31,11 @@ use ser_datasets::{
 use ser_dsp::LogMelConfig;
 use ser_examples::plot::{draw_confusion, draw_curves};
 use ser_examples::run;
-use ser_examples::runs::{RunConfig, bar, class_names, corpus_of, featurize};
+use ser_examples::runs::{RunConfig, bar, class_names, corpus_of, dataset, featurize};
 use ser_models::features::fit_normalization;
 use ser_models::hub::{HubWeights, load_vgg19_features};
 use ser_models::optim::AdamConfig;
-use ser_models::train::{Dataset, Event, LrSchedule, TrainConfig, Trainer, predict};
+use ser_models::train::{Event, LrSchedule, TrainConfig, Trainer, predict};
 use ser_models::{Architecture, InputMode, Model, ModelConfig, parse_device};
 
 #[global_allocator]
@@ -293,24 +293,9 @@ fn main() {
             feats.len(),
             t0.elapsed().as_secs_f64()
         );
-        let dataset = |part: &[&ser_datasets::Utterance], shuffle: bool| -> Result<Dataset> {
-            let mut f = Vec::new();
-            let mut l = Vec::new();
-            let mut ids = Vec::new();
-            for u in part {
-                let (Some(x), Some(e)) = (feats.get(&u.path), u.emotion) else {
-                    continue;
-                };
-                f.push(x.clone());
-                l.push(e.index());
-                ids.push(u.path.clone());
-            }
-            let d = Dataset::with_ids(f, l, ids, args.batch_size)?;
-            Ok(if shuffle { d.shuffled(args.seed) } else { d })
-        };
-        let train = dataset(&tr, true)?;
-        let val = dataset(&va, false)?;
-        let test = dataset(&te, false)?;
+        let train = dataset(tr.iter().copied(), &feats, args.batch_size)?.shuffled(args.seed);
+        let val = dataset(va.iter().copied(), &feats, args.batch_size)?;
+        let test = dataset(te.iter().copied(), &feats, args.batch_size)?;
 
         // 3. Model and training.
         let mut model_cfg = ModelConfig::research(arch);

@@ -12,7 +12,7 @@ use ser_datasets::{Corpus, Emotion, FeatureCache, Loader, Utterance};
 use ser_dsp::ndarray;
 use ser_dsp::{LogMel, LogMelConfig};
 use ser_models::candle_core::Device;
-use ser_models::train::TrainConfig;
+use ser_models::train::{Dataset, TrainConfig};
 use ser_models::{Model, ModelConfig};
 use serde::{Deserialize, Serialize};
 
@@ -95,6 +95,26 @@ pub fn featurize(
     }
     pb.finish_and_clear();
     Ok(out)
+}
+
+/// The labelled utterances that have features, as an in-memory [`Dataset`] (ids = paths).
+///
+/// # Errors
+/// As [`Dataset::with_ids`].
+pub fn dataset<'a>(
+    utterances: impl IntoIterator<Item = &'a Utterance>,
+    feats: &HashMap<PathBuf, Array2<f32>>,
+    batch_size: usize,
+) -> Result<Dataset> {
+    let (mut f, mut l, mut ids) = (Vec::new(), Vec::new(), Vec::new());
+    for u in utterances {
+        if let (Some(x), Some(e)) = (feats.get(&u.path), u.emotion) {
+            f.push(x.clone());
+            l.push(e.index());
+            ids.push(u.path.clone());
+        }
+    }
+    Ok(Dataset::with_ids(f, l, ids, batch_size)?)
 }
 
 /// The corpus of each file, for per-corpus figures.
