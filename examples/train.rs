@@ -4,6 +4,7 @@
 //! cargo run --release --example train -- --data DIR [--data DIR]... [--manifest FILE]
 //!     --model cnn|lstm|cnn-lstm|cnn-blstm|cnn-blstm-attn|vgg19 --split random|speaker
 //!     [--test-speakers S,S,...] [--val-speakers S,S,...] [--epochs N] [--seed N]
+//!     [--balance none|undersample|oversample [--oversample-to N]] [--reduce-lr]
 //!     [--device cpu|cuda[:N]|metal|auto] [--cache DIR] [--resume] --out RUN_DIR
 //! cargo run --release --example train -- --data ../shared/corpus/RAVDESS --data ../shared/corpus/TESS \
 //!     --model cnn-blstm-attn --split speaker --out runs/speaker
@@ -13,7 +14,8 @@
 //! split (stratified random 70/15/15; speaker-independent 70/15/15 of the speakers, or the
 //! speakers named with `--test-speakers`/`--val-speakers`; or the splits of a manifest),
 //! featurize everything once (the research's log-mel, in parallel, cached with `--cache`),
-//! train with early stopping on the validation loss, and evaluate the best epoch on the
+//! optionally balance the training split (under-sampling, or over-sampling with the
+//! research's waveform augmentation, training clips only), train with early stopping on the validation loss, and evaluate the best epoch on the
 //! test split. `RUN_DIR` gets `model.safetensors`, `config.json`, `split.csv`,
 //! `history.json`, `metrics.json`, `confusion.png`, `curves.png` and `checkpoint/` (for
 //! `--resume`). An existing run directory is not overwritten without `--overwrite`.
@@ -31,11 +33,11 @@ use ser_datasets::{
 use ser_dsp::LogMelConfig;
 use ser_examples::plot::{draw_confusion, draw_curves};
 use ser_examples::run;
-use ser_examples::runs::{RunConfig, bar, class_names, corpus_of, dataset, featurize};
+use ser_examples::runs::{RunConfig, bar, class_names, corpus_of, dataset, featurize, oversample};
 use ser_models::features::fit_normalization;
 use ser_models::hub::{HubWeights, load_vgg19_features};
 use ser_models::optim::AdamConfig;
-use ser_models::train::{Event, LrSchedule, TrainConfig, Trainer, predict};
+use ser_models::train::{Dataset, Event, LrSchedule, TrainConfig, Trainer, predict};
 use ser_models::{Architecture, InputMode, Model, ModelConfig, parse_device};
 
 #[global_allocator]
@@ -55,6 +57,10 @@ enum Balance {
     None,
     /// Under-sample every class of the training split to the smallest.
     Undersample,
+    /// Over-sample every class of the training split to `--oversample-to` clips (default:
+    /// the largest class) with augmented copies: the research's time stretch, pitch shift
+    /// and noise on the waveform. Validation and test clips are never augmented.
+    Oversample,
 }
 
 /// Train a speech-emotion classifier.
@@ -111,6 +117,10 @@ struct Args {
     /// Balance the training split.
     #[arg(long, value_enum, default_value_t = Balance::None)]
     balance: Balance,
+    /// With `--balance oversample`: clips per class after over-sampling (e.g. 3× the
+    /// largest class to triple the training data with augmented copies).
+    #[arg(long)]
+    oversample_to: Option<usize>,
     /// No random time shifts / noise on training spectrograms.
     #[arg(long)]
     no_spec_augment: bool,
@@ -293,7 +303,29 @@ fn main() {
             feats.len(),
             t0.elapsed().as_secs_f64()
         );
-        let train = dataset(tr.iter().copied(), &feats, args.batch_size)?.shuffled(args.seed);
+        let mut train = dataset(tr.iter().copied(), &feats, args.batch_size)?;
+        let mut oversampled_to = None;
+        if let Balance::Oversample = args.balance {
+            let t0 = Instant::now();
+            let (plan, copies) = oversample(&tr, args.oversample_to, logmel, args.seed, false)?;
+            eprintln!(
+                "over-sampled the training split to {} clips per class with {} augmented copies in {:.1} s",
+                plan.target(),
+                copies.len(),
+                t0.elapsed().as_secs_f64()
+            );
+            for (id, class, mel) in copies {
+                train.ids.push(id);
+                train.labels.push(class);
+                train.features.push(mel);
+            }
+            oversampled_to = Some(plan.target());
+        } else if args.oversample_to.is_some() {
+            bail!("--oversample-to needs --balance oversample");
+        }
+        // Re-checked: every copy has the shape of the clips it joins.
+        let train = Dataset::with_ids(train.features, train.labels, train.ids, args.batch_size)?
+            .shuffled(args.seed);
         let val = dataset(va.iter().copied(), &feats, args.batch_size)?;
         let test = dataset(te.iter().copied(), &feats, args.batch_size)?;
 
@@ -345,6 +377,7 @@ fn main() {
                 format!("{:?}", args.split).to_lowercase()
             },
             seed: args.seed,
+            oversampled_to,
         };
         let model = Model::new(model_cfg, args.seed, &device)?;
         if arch == Architecture::Vgg19 && !args.no_pretrained && !args.resume {

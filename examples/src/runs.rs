@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::Array2;
+use rayon::prelude::*;
+use ser_augment::{Item, OversamplingPlan, augment_seeded, research_waveform};
 use ser_datasets::{Corpus, Emotion, FeatureCache, Loader, Utterance};
 use ser_dsp::ndarray;
 use ser_dsp::{LogMel, LogMelConfig};
@@ -34,6 +36,10 @@ pub struct RunConfig {
     pub split: String,
     /// The seed of the split and of the initial weights.
     pub seed: u64,
+    /// Per-class size of the training split after over-sampling it with augmented copies
+    /// (`None`: not over-sampled).
+    #[serde(default)]
+    pub oversampled_to: Option<usize>,
 }
 
 /// The seven class names in model order.
@@ -115,6 +121,74 @@ pub fn dataset<'a>(
         }
     }
     Ok(Dataset::with_ids(f, l, ids, batch_size)?)
+}
+
+/// One augmented training clip: its id (`SOURCE#augN`), class index and log-mel.
+pub type AugmentedCopy = (PathBuf, usize, Array2<f32>);
+
+/// Augmented copies that bring every class of `train` up to `target` clips (default: the
+/// largest class), by an [`OversamplingPlan`] seeded with `seed`: each copy is its source
+/// decoded again, put through the research's waveform pipeline
+/// ([`research_waveform`]: time stretch 0.8–1.2, pitch shift ±2 semitones, noise 0.005,
+/// each with probability 0.5) with the plan entry's seed, and featurized with `config`.
+/// Only the training split is ever passed here, so validation and test clips are never
+/// augmented. Returns the plan and the copies as `(id, class index, log-mel)`, the id
+/// being `SOURCE#augN`; the same arguments always give the same copies.
+///
+/// # Errors
+/// A plan that cannot be made (no training clip); a source that no longer decodes; an
+/// augmentation or featurization error, naming the file.
+pub fn oversample(
+    train: &[&Utterance],
+    target: Option<usize>,
+    config: LogMelConfig,
+    seed: u64,
+    quiet: bool,
+) -> Result<(OversamplingPlan, Vec<AugmentedCopy>)> {
+    let items: Vec<Item> = train
+        .iter()
+        .filter_map(|u| {
+            u.emotion.map(|e| {
+                Item::new(
+                    u.path.to_string_lossy(),
+                    e.as_str(),
+                    ser_augment::Split::Train,
+                )
+            })
+        })
+        .collect();
+    let plan = OversamplingPlan::new(items, target, seed)?;
+    let extractor = LogMel::new(config)?;
+    let pipeline = research_waveform();
+    let pb = if quiet {
+        ProgressBar::hidden()
+    } else {
+        bar(plan.entries().len() as u64, "augmenting")
+    };
+    let copies = plan
+        .entries()
+        .par_iter()
+        .map(|entry| {
+            let path = PathBuf::from(entry.source_id());
+            let class = Emotion::ALL
+                .iter()
+                .position(|e| e.as_str() == entry.class())
+                .with_context(|| format!("unknown class {:?}", entry.class()))?;
+            let audio = ser_audio_io::load(&path)
+                .with_context(|| format!("decoding {}", path.display()))?;
+            let (augmented, _) = augment_seeded(&pipeline, &audio, entry.seed())
+                .with_context(|| format!("augmenting {}", path.display()))?;
+            let mel = extractor
+                .extract_owned(augmented)
+                .with_context(|| format!("featurizing an augmented copy of {}", path.display()))?;
+            pb.inc(1);
+            let mut id = path.into_os_string();
+            id.push(format!("#aug{}", entry.copy()));
+            Ok((PathBuf::from(id), class, mel))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    pb.finish_and_clear();
+    Ok((plan, copies))
 }
 
 /// The corpus of each file, for per-corpus figures.
