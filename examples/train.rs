@@ -124,6 +124,10 @@ struct Args {
     /// No random time shifts / noise on training spectrograms.
     #[arg(long)]
     no_spec_augment: bool,
+    /// Log-mel hop in samples at 16 kHz (512: 94 frames per 3 s; 375: 128 frames, the
+    /// research's 128 × 128 image). Recorded in config.json, so evaluate and predict use it.
+    #[arg(long, default_value_t = 512)]
+    hop_length: usize,
     /// Seed of the split, the weights, shuffling, dropout and augmentation.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -291,7 +295,10 @@ fn main() {
 
         // 2. Features, once.
         let t0 = Instant::now();
-        let logmel = LogMelConfig::default();
+        let logmel = LogMelConfig {
+            hop_length: args.hop_length,
+            ..LogMelConfig::default()
+        };
         let all: Vec<_> = assignments
             .iter()
             .filter(|a| a.split.is_some())
