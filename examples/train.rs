@@ -15,10 +15,11 @@
 //! speakers named with `--test-speakers`/`--val-speakers`; or the splits of a manifest),
 //! featurize everything once (the research's log-mel, in parallel, cached with `--cache`),
 //! optionally balance the training split (under-sampling, or over-sampling with the
-//! research's waveform augmentation, training clips only), train with early stopping on the validation loss, and evaluate the best epoch on the
-//! test split. `RUN_DIR` gets `model.safetensors`, `config.json`, `split.csv`,
-//! `history.json`, `metrics.json`, `confusion.png`, `curves.png` and `checkpoint/` (for
-//! `--resume`). An existing run directory is not overwritten without `--overwrite`.
+//! research's waveform augmentation, training clips only), train with early stopping on
+//! the validation loss, and evaluate the best epoch on the test split. `RUN_DIR` gets
+//! `model.safetensors`, `config.json`, `split.csv`, `history.json`, `metrics.json`,
+//! `confusion.png`, `curves.png` and `checkpoint/` (for `--resume`). An existing run
+//! directory is not overwritten without `--overwrite`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -213,6 +214,9 @@ fn main() {
     run(|| {
         let args = Args::parse();
         let arch: Architecture = args.model.parse()?;
+        if args.oversample_to.is_some() && !matches!(args.balance, Balance::Oversample) {
+            bail!("--oversample-to needs --balance oversample");
+        }
         let (device, device_desc) = parse_device(&args.device)?;
         let out = &args.out;
         if out.join("config.json").exists() && !args.resume && !args.overwrite {
@@ -327,8 +331,6 @@ fn main() {
                 train.features.push(mel);
             }
             oversampled_to = Some(plan.target());
-        } else if args.oversample_to.is_some() {
-            bail!("--oversample-to needs --balance oversample");
         }
         // Re-checked: every copy has the shape of the clips it joins.
         let train = Dataset::with_ids(train.features, train.labels, train.ids, args.batch_size)?

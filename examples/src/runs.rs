@@ -170,10 +170,7 @@ pub fn oversample(
         .par_iter()
         .map(|entry| {
             let path = PathBuf::from(entry.source_id());
-            let class = Emotion::ALL
-                .iter()
-                .position(|e| e.as_str() == entry.class())
-                .with_context(|| format!("unknown class {:?}", entry.class()))?;
+            let class = entry.class().parse::<Emotion>()?.index();
             let audio = ser_audio_io::load(&path)
                 .with_context(|| format!("decoding {}", path.display()))?;
             let (augmented, _) = augment_seeded(&pipeline, &audio, entry.seed())
