@@ -12,8 +12,9 @@
 //! losses and gradients; the golden PyTorch cases keep `tests/parity.rs`'s.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use candle_core::{DType, Device, Tensor, Var};
 use ndarray::Array2;
@@ -21,12 +22,16 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use ser_models::bn::BatchNormRelu;
 use ser_models::train::{Dataset, TrainConfig, Trainer, cross_entropy};
-use ser_models::{Architecture, InputMode, InputSpec, Mode, Model, ModelConfig, ParamStore, ops};
+use ser_models::{InputMode, Mode, Model, ModelConfig, ParamStore, ops};
 
-type Res = Result<(), Box<dyn std::error::Error>>;
+#[cfg(any(feature = "cuda", feature = "metal"))]
+use common::cnn_blstm_attention_matches_pytorch;
+use common::{Res, assert_close, host, small_config};
 
 /// `test_device!(case, cpu_name, cuda_name, metal_name)`: `case(&Device) -> Res` on the
 /// CPU, and on GPU 0 when the crate is built with that backend.
+/// `test_device!(gpu: case, cuda_name, metal_name)` leaves the CPU out, for a case whose
+/// CPU run is a test elsewhere.
 macro_rules! test_device {
     ($case:ident, $cpu:ident, $cuda:ident, $metal:ident) => {
         #[test]
@@ -34,6 +39,9 @@ macro_rules! test_device {
             $case(&Device::Cpu)
         }
 
+        test_device!(gpu: $case, $cuda, $metal);
+    };
+    (gpu: $case:ident, $cuda:ident, $metal:ident) => {
         #[cfg(feature = "cuda")]
         #[test]
         fn $cuda() -> Res {
@@ -66,9 +74,9 @@ test_device!(
     weights_round_trip_through_the_cpu_cuda,
     weights_round_trip_through_the_cpu_metal
 );
+// On the CPU: tests/parity.rs.
 test_device!(
-    cnn_blstm_attention_matches_pytorch,
-    cnn_blstm_attention_matches_pytorch_cpu,
+    gpu: cnn_blstm_attention_matches_pytorch,
     cnn_blstm_attention_matches_pytorch_cuda,
     cnn_blstm_attention_matches_pytorch_metal
 );
@@ -84,41 +92,14 @@ test_device!(
 
 const CPU: Device = Device::Cpu;
 
-fn host(t: &Tensor) -> Vec<f32> {
-    t.to_device(&CPU)
+/// The gradients of `sum(y · g)`: `g` (on the CPU) is the upstream gradient of `y`.
+fn backward_against(y: &Tensor, g: &Tensor) -> candle_core::backprop::GradStore {
+    (y * g.to_device(y.device()).unwrap())
         .unwrap()
-        .to_dtype(DType::F32)
+        .sum_all()
         .unwrap()
-        .flatten_all()
+        .backward()
         .unwrap()
-        .to_vec1()
-        .unwrap()
-}
-
-/// Asserts `|got − want| ≤ abs + rel · max|want|` everywhere (both brought to the host);
-/// on failure names the worst element and both values.
-fn assert_close(what: &str, got: &Tensor, want: &Tensor, abs: f32, rel: f32) {
-    assert_eq!(got.dims(), want.dims(), "{what}: shapes differ");
-    let (g, w) = (host(got), host(want));
-    let scale = w.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let (worst, d) = g
-        .iter()
-        .zip(&w)
-        .map(|(a, b)| (a - b).abs())
-        .enumerate()
-        .fold((0, 0f32), |best, (i, d)| {
-            if d > best.1 || d.is_nan() {
-                (i, d)
-            } else {
-                best
-            }
-        });
-    assert!(
-        d <= abs + rel * scale,
-        "{what}: max |diff| {d:e} at flat index {worst} (got {}, want {}), scale {scale:e}",
-        g[worst],
-        w[worst]
-    );
 }
 
 /// The reference's tolerance for values computed the same way on two devices.
@@ -144,22 +125,6 @@ fn uniform(rng: &mut ChaCha8Rng, shape: &[usize], lo: f32, hi: f32, dev: &Device
         .map(|_| lo + (hi - lo) * rng.random::<f32>())
         .collect();
     Tensor::from_vec(v, shape, dev).unwrap()
-}
-
-/// The small CNN-BLSTM-attention of `tests/parity.rs` (one channel, 32 bands × `frames`).
-fn small_config(mode: InputMode, frames: usize) -> ModelConfig {
-    ModelConfig {
-        input: InputSpec {
-            mode,
-            n_mels: 32,
-            frames,
-        },
-        conv_channels: vec![4, 8, 8, 16],
-        rnn_hidden: 8,
-        attention_dim: 8,
-        dense: vec![16],
-        ..ModelConfig::research(Architecture::CnnBlstmAttn)
-    }
 }
 
 fn log_mel_config() -> ModelConfig {
@@ -194,23 +159,6 @@ fn train_config(epochs: usize) -> TrainConfig {
         seed: 17,
         ..TrainConfig::default()
     }
-}
-
-/// A golden file, found beside the sources this test was built from or, for a test binary
-/// copied to another machine (the GPU one), under `fixtures/` of the working directory.
-fn fixture(name: &str, dev: &Device) -> (PathBuf, BTreeMap<String, Tensor>) {
-    let rel = PathBuf::from("fixtures/golden/ser-models").join(name);
-    let path = [
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(&rel),
-        rel.clone(),
-    ]
-    .into_iter()
-    .find(|p| p.exists())
-    .unwrap_or_else(|| panic!("{} not found (run from the repository root)", rel.display()));
-    let t = ser_models::io::load_safetensors(&path, dev).unwrap();
-    (path, t)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -365,53 +313,6 @@ fn weights_round_trip_through_the_cpu(dev: &Device) -> Res {
     Ok(())
 }
 
-/// `tests/parity.rs`'s golden PyTorch 2.11 case on the device: logits to 1e-4 absolute, the
-/// loss to 1e-5, gradients to 1e-4 absolute plus 1e-3 relative.
-fn cnn_blstm_attention_matches_pytorch(dev: &Device) -> Res {
-    let (path, t) = fixture("cnn_blstm_attn.safetensors", dev);
-    let config = small_config(
-        InputMode::LogMel {
-            mean: 0.0,
-            std: 1.0,
-        },
-        64,
-    );
-    let model = Model::new(config, 1, dev)?;
-    model.store().load_from(&t, &path)?;
-    let x = Var::from_tensor(&t["input"])?;
-    let logits = model.forward_t(&x, Mode::Eval)?;
-    assert!(logits.device().same_device(dev));
-    assert_close("logits", &logits, &t["logits"], 1e-4, 0.0);
-    let labels = t["labels"].to_dtype(DType::U32)?;
-    let loss = candle_nn::loss::cross_entropy(&logits, &labels)?;
-    assert_close("loss", &loss, &t["loss"], 1e-5, 0.0);
-    let grads = loss.backward()?;
-    assert_close(
-        "grad_input",
-        grads.get(&x).unwrap(),
-        &t["grad_input"],
-        1e-4,
-        1e-3,
-    );
-    for (name, var) in model.trainable_vars() {
-        let want = t
-            .get(&format!("grad.{name}"))
-            .unwrap_or_else(|| panic!("no grad.{name}"));
-        assert_close(&name, grads.get(&var).unwrap(), want, 1e-4, 1e-3);
-    }
-
-    let (path, t) = fixture("cnn_blstm_attn_rgb.safetensors", dev);
-    let model = Model::new(
-        small_config(InputMode::Magma { imagenet: false }, 48),
-        1,
-        dev,
-    )?;
-    model.store().load_from(&t, &path)?;
-    let logits = model.forward_t(&t["input"], Mode::Eval)?;
-    assert_close("rgb logits", &logits, &t["logits"], 1e-4, 0.0);
-    Ok(())
-}
-
 /// The generic operations (what every non-CPU device runs) on `dev` against the CPU fast
 /// paths, forward and gradients: candle's convolution against the im2col op, candle's
 /// BatchNorm operations against the fused BatchNorm+ReLU (running statistics included),
@@ -435,12 +336,7 @@ fn generic_ops_match_the_cpu_fast_paths(dev: &Device) -> Res {
         } else {
             ops::conv2d(&x, &w, Some(&b), 1, 1).unwrap()
         };
-        let gs = (&y * g.to_device(dev).unwrap())
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
+        let gs = backward_against(&y, &g);
         let grads = [&x, &w, &b].map(|v| gs.get(v).unwrap().clone());
         (y, grads)
     };
@@ -474,12 +370,7 @@ fn generic_ops_match_the_cpu_fast_paths(dev: &Device) -> Res {
             }
         };
         let y = forward(&x, true);
-        let gs = (&y * g.to_device(dev).unwrap())
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
+        let gs = backward_against(&y, &g);
         let eval = forward(&x, false);
         [
             y,
@@ -515,12 +406,7 @@ fn generic_ops_match_the_cpu_fast_paths(dev: &Device) -> Res {
         } else {
             ops::max_pool2x2(&x).unwrap()
         };
-        let gs = (&y * g.to_device(dev).unwrap())
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .backward()
-            .unwrap();
+        let gs = backward_against(&y, &g);
         (y, gs.get(&x).unwrap().clone())
     };
     let ((yf, gf), (yg, gg)) = (run(false, &CPU), run(true, dev));

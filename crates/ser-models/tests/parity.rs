@@ -3,54 +3,15 @@
 //! absolute plus 1e-3 relative.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+mod common;
 
-use candle_core::{DType, Device, Tensor, Var};
+use candle_core::{DType, Device, Var};
+use common::{assert_close, fixture};
+use ser_models::ParamStore;
 use ser_models::layers::{AttentionPool, Blstm, ConvBlock, Mode};
-use ser_models::{Architecture, InputMode, InputSpec, Model, ModelConfig, ParamStore};
-
-fn fixture(name: &str) -> (PathBuf, BTreeMap<String, Tensor>) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/golden/ser-models")
-        .join(name);
-    let t = ser_models::io::load_safetensors(&path, &Device::Cpu).unwrap();
-    (path, t)
-}
-
-fn max_abs(a: &Tensor, b: &Tensor) -> f32 {
-    assert_eq!(a.dims(), b.dims(), "shapes differ");
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar()
-        .unwrap()
-}
-
-fn assert_close(what: &str, got: &Tensor, want: &Tensor, abs: f32, rel: f32) {
-    let scale: f32 = want
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar()
-        .unwrap();
-    let d = max_abs(got, want);
-    assert!(
-        d <= abs + rel * scale,
-        "{what}: max |diff| {d:e} (scale {scale:e})"
-    );
-}
 
 fn conv_block_case(file: &str, in_c: usize, out_c: usize) {
-    let (path, t) = fixture(file);
+    let (path, t) = fixture(file, &Device::Cpu);
     let store = ParamStore::new(0);
     let block = ConvBlock::new(
         in_c,
@@ -107,7 +68,7 @@ fn conv_block_with_odd_sizes_matches_pytorch() {
 
 #[test]
 fn blstm_matches_pytorch() {
-    let (path, t) = fixture("blstm.safetensors");
+    let (path, t) = fixture("blstm.safetensors", &Device::Cpu);
     let store = ParamStore::new(0);
     let l = Blstm::new(
         12,
@@ -122,7 +83,7 @@ fn blstm_matches_pytorch() {
 
 #[test]
 fn attention_matches_pytorch() {
-    let (path, t) = fixture("attention.safetensors");
+    let (path, t) = fixture("attention.safetensors", &Device::Cpu);
     let store = ParamStore::new(0);
     let a = AttentionPool::new(
         12,
@@ -136,73 +97,9 @@ fn attention_matches_pytorch() {
     assert_close("alpha", &alpha, &t["alpha"], 1e-4, 0.0);
 }
 
-fn small_config(mode: InputMode, frames: usize) -> ModelConfig {
-    ModelConfig {
-        input: InputSpec {
-            mode,
-            n_mels: 32,
-            frames,
-        },
-        conv_channels: vec![4, 8, 8, 16],
-        rnn_hidden: 8,
-        attention_dim: 8,
-        dense: vec![16],
-        ..ModelConfig::research(Architecture::CnnBlstmAttn)
-    }
-}
-
+/// The whole small CNN-BLSTM-attention: logits, loss and every gradient, and the
+/// three-channel model's logits (the case `tests/device.rs` also runs on GPUs).
 #[test]
-fn cnn_blstm_attention_matches_pytorch_logits_loss_and_gradients() {
-    let (path, t) = fixture("cnn_blstm_attn.safetensors");
-    let model = Model::new(
-        small_config(
-            InputMode::LogMel {
-                mean: 0.0,
-                std: 1.0,
-            },
-            64,
-        ),
-        1,
-        &Device::Cpu,
-    )
-    .unwrap();
-    model.store().load_from(&t, &path).unwrap();
-    let x = Var::from_tensor(&t["input"]).unwrap();
-    let logits = model.forward_t(&x, Mode::Eval).unwrap();
-    assert_close("logits", &logits, &t["logits"], 1e-4, 0.0);
-    let labels = t["labels"].to_dtype(DType::U32).unwrap();
-    let loss = candle_nn::loss::cross_entropy(&logits, &labels).unwrap();
-    assert_close("loss", &loss, &t["loss"], 1e-5, 0.0);
-    let grads = loss.backward().unwrap();
-    assert_close(
-        "grad_input",
-        grads.get(&x).unwrap(),
-        &t["grad_input"],
-        1e-4,
-        1e-3,
-    );
-    let mut checked = 0;
-    for (name, var) in model.trainable_vars() {
-        let want = t
-            .get(&format!("grad.{name}"))
-            .unwrap_or_else(|| panic!("no grad.{name}"));
-        assert_close(&name, grads.get(&var).unwrap(), want, 1e-4, 1e-3);
-        checked += 1;
-    }
-    let in_file = t.keys().filter(|k| k.starts_with("grad.")).count();
-    assert_eq!(checked, in_file, "every parameter's gradient is compared");
-}
-
-#[test]
-fn cnn_blstm_attention_on_three_channels_matches_pytorch() {
-    let (path, t) = fixture("cnn_blstm_attn_rgb.safetensors");
-    let model = Model::new(
-        small_config(InputMode::Magma { imagenet: false }, 48),
-        1,
-        &Device::Cpu,
-    )
-    .unwrap();
-    model.store().load_from(&t, &path).unwrap();
-    let logits = model.forward_t(&t["input"], Mode::Eval).unwrap();
-    assert_close("logits", &logits, &t["logits"], 1e-4, 0.0);
+fn cnn_blstm_attention_matches_pytorch_logits_loss_and_gradients() -> common::Res {
+    common::cnn_blstm_attention_matches_pytorch(&Device::Cpu)
 }
