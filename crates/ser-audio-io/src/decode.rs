@@ -69,12 +69,13 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::ops::DerefMut;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use ser_dsp::Audio;
 use symphonia::core::codecs::CodecParameters;
-use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoderOptions};
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::well_known::{FORMAT_ID_FLAC, FORMAT_ID_MP3};
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
@@ -307,7 +308,7 @@ pub(crate) enum Mix {
 }
 
 /// Opens `path` for decoding; returns the file and its extension as a hint.
-fn open_file(path: &Path) -> Result<(File, Option<String>)> {
+pub(crate) fn open_file(path: &Path) -> Result<(File, Option<String>)> {
     let file = File::open(path).map_err(|source| io_error(path, source))?;
     let metadata = file.metadata().map_err(|source| io_error(path, source))?;
     if metadata.is_dir() {
@@ -321,7 +322,7 @@ fn open_file(path: &Path) -> Result<(File, Option<String>)> {
 }
 
 /// Maps an I/O error on `path` to [`Error::NotFound`] or [`Error::Io`].
-fn io_error(path: &Path, source: io::Error) -> Error {
+pub(crate) fn io_error(path: &Path, source: io::Error) -> Error {
     let path = path.to_path_buf();
     if source.kind() == io::ErrorKind::NotFound {
         Error::NotFound { path, source }
@@ -349,7 +350,7 @@ fn open_error(path: &Path, source: SymphoniaError) -> Error {
 }
 
 /// A seekable reader seen from its initial position, with its length, as a Symphonia source.
-struct ReaderSource<R> {
+pub(crate) struct ReaderSource<R> {
     inner: R,
     /// The absolute position of our byte 0.
     base: u64,
@@ -358,7 +359,8 @@ struct ReaderSource<R> {
 }
 
 impl<R: Read + Seek> ReaderSource<R> {
-    fn new(mut inner: R) -> io::Result<Self> {
+    /// Wraps `inner` from its current position.
+    pub(crate) fn new(mut inner: R) -> io::Result<Self> {
         let base = inner.stream_position()?;
         let end = inner.seek(SeekFrom::End(0))?;
         inner.seek(SeekFrom::Start(base))?;
@@ -409,7 +411,7 @@ impl<R: Read + Seek + Send + Sync> MediaSource for ReaderSource<R> {
 /// Reads the first bytes (to reject empty sources and zero-channel/zero-rate WAV and AIFF
 /// headers with a precise error, and headers with more than [`MAX_HEADER_CHANNELS`]), then
 /// rewinds. Returns the bytes read, at most [`HEAD_LEN`].
-fn check_head(source: &mut dyn MediaSource, name: &Path) -> Result<Vec<u8>> {
+pub(crate) fn check_head(source: &mut dyn MediaSource, name: &Path) -> Result<Vec<u8>> {
     let mut head = Vec::with_capacity(HEAD_LEN as usize);
     Read::take(&mut *source, HEAD_LEN)
         .read_to_end(&mut head)
@@ -456,10 +458,13 @@ fn check_head(source: &mut dyn MediaSource, name: &Path) -> Result<Vec<u8>> {
 /// `fuzz/`, target `decode`): a panic while opening the file is reported as a malformed
 /// header (`Error::InvalidHeader`). The panic hook still runs (by default it prints the
 /// message); with `panic = "abort"` the process aborts as before.
-fn probe<'a>(
-    source: Shared<'a>,
+fn probe<'a, S>(
+    source: Shared<S>,
     hint: &Hint,
-) -> std::result::Result<Box<dyn FormatReader + 'a>, SymphoniaError> {
+) -> std::result::Result<Box<dyn FormatReader + 'a>, SymphoniaError>
+where
+    S: DerefMut<Target: MediaSource> + Send + 'a,
+{
     let stream = MediaSourceStream::new(Box::new(source), MediaSourceStreamOptions::default());
     // The source is dropped with the error, so nothing half-read is used after a panic.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -489,13 +494,16 @@ fn has_exact_frame_count(format: &dyn FormatReader) -> bool {
 }
 
 /// A source shared between successive opening attempts, which may pretend it cannot seek.
-struct Shared<'a> {
-    inner: Arc<Mutex<&'a mut dyn MediaSource>>,
+///
+/// `S` is a borrowed (`&mut dyn MediaSource`, for [`load`]) or owned
+/// (`Box<dyn MediaSource>`, for [`AudioStream`](crate::AudioStream)) source.
+struct Shared<S> {
+    inner: Arc<Mutex<S>>,
     seekable: bool,
 }
 
-impl Shared<'_> {
-    fn with<T>(&self, f: impl FnOnce(&mut dyn MediaSource) -> io::Result<T>) -> io::Result<T> {
+impl<S: DerefMut<Target: MediaSource>> Shared<S> {
+    fn with<T>(&self, f: impl FnOnce(&mut S::Target) -> io::Result<T>) -> io::Result<T> {
         let mut guard = self
             .inner
             .lock()
@@ -504,19 +512,19 @@ impl Shared<'_> {
     }
 }
 
-impl Read for Shared<'_> {
+impl<S: DerefMut<Target: MediaSource>> Read for Shared<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.with(|source| source.read(buf))
     }
 }
 
-impl Seek for Shared<'_> {
+impl<S: DerefMut<Target: MediaSource>> Seek for Shared<S> {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
         self.with(|source| source.seek(pos))
     }
 }
 
-impl MediaSource for Shared<'_> {
+impl<S: DerefMut<Target: MediaSource> + Send> MediaSource for Shared<S> {
     fn is_seekable(&self) -> bool {
         self.seekable
     }
@@ -528,7 +536,7 @@ impl MediaSource for Shared<'_> {
 
 /// How the packet loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StreamEnd {
+pub(crate) enum StreamEnd {
     /// The container said the stream is over.
     Clean,
     /// The bytes ran out (Symphonia's unexpected-end-of-file).
@@ -605,16 +613,159 @@ fn decode(
         drop(head);
     }
 
+    let mut track = open_track(source, name, hint)?;
+    let mut out = Output {
+        samples: Vec::new(),
+        spec: None,
+        frames: 0,
+        mix,
+    };
+    if let (Some(frames), Some(channels)) = (track.expected_frames, out.out_channels(&track.params))
+    {
+        let wanted = usize::try_from(frames)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(channels)
+            .min(options.max_reserved_samples);
+        // A reservation the allocator refuses only costs the regrowth it was meant to save.
+        if out.samples.try_reserve_exact(wanted).is_err() {
+            out.samples = Vec::new();
+        }
+    }
+
+    let policy = options.on_decode_error;
+    let end = loop {
+        let (spec, n_frames) = match track.next_packet(name)? {
+            NextPacket::Frames { spec, frames } => (spec, frames),
+            NextPacket::End(end) => break end,
+            // The container cannot resume after its own errors: no packet to skip.
+            NextPacket::ContainerError(source) => match policy {
+                DecodeErrorPolicy::Fail => {
+                    return Err(Error::Decode {
+                        path: path(),
+                        frames_decoded: out.frames,
+                        partial: out.take_partial(&track.params),
+                        source,
+                    });
+                }
+                _ => break StreamEnd::Stopped,
+            },
+            NextPacket::PacketError(source) => match policy {
+                DecodeErrorPolicy::Fail => {
+                    return Err(Error::Decode {
+                        path: path(),
+                        frames_decoded: out.frames,
+                        partial: out.take_partial(&track.params),
+                        source,
+                    });
+                }
+                DecodeErrorPolicy::SkipPacket => continue,
+                DecodeErrorPolicy::ReturnPartial => break StreamEnd::Stopped,
+            },
+        };
+        match out.spec {
+            None => out.spec = Some(spec),
+            Some(first) if first != spec => match policy {
+                DecodeErrorPolicy::Fail => {
+                    return Err(Error::SpecChanged {
+                        path: path(),
+                        channels: first.0,
+                        sample_rate: first.1,
+                        new_channels: spec.0,
+                        new_sample_rate: spec.1,
+                        frames_decoded: out.frames,
+                        partial: out.take_partial(&track.params),
+                    });
+                }
+                DecodeErrorPolicy::SkipPacket => continue,
+                DecodeErrorPolicy::ReturnPartial => break StreamEnd::Stopped,
+            },
+            Some(_) => {}
+        }
+        match mix {
+            Mix::Mono => downmix_into(track.interleaved(), spec.0, &mut out.samples),
+            Mix::Keep => out.samples.extend_from_slice(track.interleaved()),
+        }
+        out.frames = out.frames.saturating_add(n_frames);
+    };
+
+    if policy == DecodeErrorPolicy::Fail && track.is_truncated(out.frames, end) {
+        return Err(Error::Truncated {
+            path: path(),
+            expected_frames: track.expected_frames,
+            got_frames: out.frames,
+            partial: out.take_partial(&track.params),
+        });
+    }
+
+    let params = &track.params;
+    let channels = out
+        .out_channels(params)
+        .ok_or_else(|| Error::ZeroChannels { path: path() })?;
+    let rate = out
+        .rate(params)
+        .ok_or_else(|| Error::ZeroSampleRate { path: path() })?;
+    let mut samples = std::mem::take(&mut out.samples);
+    if samples.capacity() - samples.len() > samples.len() / 16 + 4096 {
+        samples.shrink_to_fit();
+    }
+    MultiChannelAudio::new(samples, channels, rate)
+}
+
+/// The first audio track of a source opened by Symphonia, with its decoder: what [`load`] and
+/// [`AudioStream`](crate::AudioStream) share.
+pub(crate) struct OpenTrack<'a> {
+    format: Box<dyn FormatReader + 'a>,
+    decoder: Box<dyn AudioDecoder>,
+    track_id: u32,
+    /// The header's frame count, if any (a hint: never trusted for allocation beyond a cap).
+    pub(crate) expected_frames: Option<u64>,
+    /// The codec parameters of the track (sample rate and channels are non-zero if present).
+    pub(crate) params: AudioCodecParameters,
+    /// See [`has_exact_frame_count`].
+    exact_count: bool,
+    /// The container reads its end while opening and found it missing (the source was then
+    /// reopened as a stream).
+    end_missing: bool,
+    /// The interleaved samples of the last packet [`OpenTrack::next_packet`] decoded.
+    interleaved: Vec<f32>,
+}
+
+/// What [`OpenTrack::next_packet`] found.
+pub(crate) enum NextPacket {
+    /// A packet of at least one frame, now in [`OpenTrack::interleaved`]: its
+    /// `(channels, sample rate)` (both non-zero) and its frame count.
+    Frames { spec: (usize, u32), frames: u64 },
+    /// The stream is over ([`StreamEnd::Clean`] or [`StreamEnd::EndOfFile`]).
+    End(StreamEnd),
+    /// The container failed; it cannot resume.
+    ContainerError(SymphoniaError),
+    /// A packet failed to decode; the next one may decode.
+    PacketError(SymphoniaError),
+}
+
+/// Opens the first audio track of `source` (after [`check_head`], if it can seek) and its
+/// decoder.
+///
+/// Some readers (AIFF, Ogg) scan to the end of a seekable source while opening it, and fail
+/// if it is cut short. Opening such a source again as a stream reads what is there instead,
+/// and we remember that the end is missing ([`OpenTrack::is_truncated`]).
+///
+/// # Errors
+/// [`Error::UnknownFormat`], [`Error::InvalidHeader`], [`Error::Truncated`] (cut inside the
+/// header), [`Error::Io`], [`Error::NoAudioTrack`], [`Error::ZeroSampleRate`],
+/// [`Error::ZeroChannels`], [`Error::UnsupportedCodec`].
+pub(crate) fn open_track<'a, S>(source: S, name: &Path, hint: Option<&str>) -> Result<OpenTrack<'a>>
+where
+    S: DerefMut<Target: MediaSource> + Send + 'a,
+{
+    let path = || -> PathBuf { name.to_path_buf() };
     let mut symphonia_hint = Hint::new();
     if let Some(extension) = hint {
         symphonia_hint.with_extension(extension);
     }
-    // Some readers (AIFF, Ogg) scan to the end of a seekable source while opening it, and fail
-    // if it is cut short. Opening such a source again as a stream reads what is there instead,
-    // and we remember that the end is missing.
     let seekable = source.is_seekable();
     let shared = Arc::new(Mutex::new(source));
-    let (mut format, end_missing) = match probe(
+    let (format, end_missing) = match probe(
         Shared {
             inner: Arc::clone(&shared),
             seekable,
@@ -660,7 +811,7 @@ fn decode(
     if params.channels.as_ref().is_some_and(|c| c.count() == 0) {
         return Err(Error::ZeroChannels { path: path() });
     }
-    let mut decoder = symphonia::default::get_codecs()
+    let decoder = symphonia::default::get_codecs()
         .make_audio_decoder(&params, &AudioDecoderOptions::default())
         .map_err(|source| match source {
             source @ SymphoniaError::Unsupported(_) => Error::UnsupportedCodec {
@@ -670,136 +821,90 @@ fn decode(
             },
             other => open_error(name, other),
         })?;
+    Ok(OpenTrack {
+        format,
+        decoder,
+        track_id,
+        expected_frames,
+        params,
+        exact_count,
+        end_missing,
+        interleaved: Vec::new(),
+    })
+}
 
-    let mut out = Output {
-        samples: Vec::new(),
-        spec: None,
-        frames: 0,
-        mix,
-    };
-    if let (Some(frames), Some(channels)) = (expected_frames, out.out_channels(&params)) {
-        let wanted = usize::try_from(frames)
-            .unwrap_or(usize::MAX)
-            .saturating_mul(channels)
-            .min(options.max_reserved_samples);
-        // A reservation the allocator refuses only costs the regrowth it was meant to save.
-        if out.samples.try_reserve_exact(wanted).is_err() {
-            out.samples = Vec::new();
-        }
-    }
-
-    let policy = options.on_decode_error;
-    let mut scratch: Vec<f32> = Vec::new();
-    let end = loop {
-        let packet = match format.next_packet() {
-            Ok(Some(packet)) => packet,
-            // A chained stream (Ogg) announces a new track list: we keep the first stream.
-            Ok(None) | Err(SymphoniaError::ResetRequired) => break StreamEnd::Clean,
-            Err(SymphoniaError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                break StreamEnd::EndOfFile;
+impl OpenTrack<'_> {
+    /// Reads and decodes packets until one of the track holds at least one frame, and copies
+    /// it to [`OpenTrack::interleaved`]; packets of other tracks and empty ones are skipped.
+    ///
+    /// # Errors
+    /// Genuine I/O errors ([`Error::Io`]; the unexpected end of file is
+    /// [`StreamEnd::EndOfFile`]), and a packet that decodes to zero channels or a zero sample
+    /// rate ([`Error::ZeroChannels`], [`Error::ZeroSampleRate`]).
+    pub(crate) fn next_packet(&mut self, name: &Path) -> Result<NextPacket> {
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(Some(packet)) => packet,
+                // A chained stream (Ogg) announces a new track list: we keep the first stream.
+                Ok(None) | Err(SymphoniaError::ResetRequired) => {
+                    return Ok(NextPacket::End(StreamEnd::Clean));
+                }
+                Err(SymphoniaError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    return Ok(NextPacket::End(StreamEnd::EndOfFile));
+                }
+                Err(SymphoniaError::IoError(source)) => {
+                    return Err(Error::Io {
+                        path: name.to_path_buf(),
+                        source,
+                    });
+                }
+                Err(source) => return Ok(NextPacket::ContainerError(source)),
+            };
+            if packet.track_id != self.track_id {
+                continue;
             }
-            Err(SymphoniaError::IoError(source)) => {
-                return Err(Error::Io {
-                    path: path(),
-                    source,
+            let decoded = match self.decoder.decode(&packet) {
+                Ok(decoded) => decoded,
+                Err(source) => return Ok(NextPacket::PacketError(source)),
+            };
+            let frames = decoded.frames();
+            if frames == 0 {
+                continue;
+            }
+            let spec = (decoded.spec().channels().count(), decoded.spec().rate());
+            if spec.0 == 0 {
+                return Err(Error::ZeroChannels {
+                    path: name.to_path_buf(),
                 });
             }
-            // The container cannot resume after its own errors: no packet to skip.
-            Err(source) => match policy {
-                DecodeErrorPolicy::Fail => {
-                    return Err(Error::Decode {
-                        path: path(),
-                        frames_decoded: out.frames,
-                        partial: out.take_partial(&params),
-                        source,
-                    });
-                }
-                _ => break StreamEnd::Stopped,
-            },
-        };
-        if packet.track_id != track_id {
-            continue;
+            if spec.1 == 0 {
+                return Err(Error::ZeroSampleRate {
+                    path: name.to_path_buf(),
+                });
+            }
+            decoded.copy_to_vec_interleaved(&mut self.interleaved);
+            return Ok(NextPacket::Frames {
+                spec,
+                frames: frames as u64,
+            });
         }
-        let decoded = match decoder.decode(&packet) {
-            Ok(decoded) => decoded,
-            Err(source) => match policy {
-                DecodeErrorPolicy::Fail => {
-                    return Err(Error::Decode {
-                        path: path(),
-                        frames_decoded: out.frames,
-                        partial: out.take_partial(&params),
-                        source,
-                    });
-                }
-                DecodeErrorPolicy::SkipPacket => continue,
-                DecodeErrorPolicy::ReturnPartial => break StreamEnd::Stopped,
-            },
-        };
-        let n_frames = decoded.frames();
-        if n_frames == 0 {
-            continue;
-        }
-        let spec = (decoded.spec().channels().count(), decoded.spec().rate());
-        if spec.0 == 0 {
-            return Err(Error::ZeroChannels { path: path() });
-        }
-        if spec.1 == 0 {
-            return Err(Error::ZeroSampleRate { path: path() });
-        }
-        match out.spec {
-            None => out.spec = Some(spec),
-            Some(first) if first != spec => match policy {
-                DecodeErrorPolicy::Fail => {
-                    return Err(Error::SpecChanged {
-                        path: path(),
-                        channels: first.0,
-                        sample_rate: first.1,
-                        new_channels: spec.0,
-                        new_sample_rate: spec.1,
-                        frames_decoded: out.frames,
-                        partial: out.take_partial(&params),
-                    });
-                }
-                DecodeErrorPolicy::SkipPacket => continue,
-                DecodeErrorPolicy::ReturnPartial => break StreamEnd::Stopped,
-            },
-            Some(_) => {}
-        }
-        decoded.copy_to_vec_interleaved(&mut scratch);
-        match mix {
-            Mix::Mono => downmix_into(&scratch, spec.0, &mut out.samples),
-            Mix::Keep => out.samples.extend_from_slice(&scratch),
-        }
-        out.frames = out.frames.saturating_add(n_frames as u64);
-    };
-
-    // Truncation: fewer frames than the header declares, where the declared count is exact
-    // or the bytes ran out; or an end we already know is missing.
-    let short = |expected: u64| out.frames < expected;
-    let truncated = match expected_frames {
-        Some(expected) => {
-            short(expected) && (exact_count || end == StreamEnd::EndOfFile || end_missing)
-        }
-        None => end_missing,
-    };
-    if truncated && policy == DecodeErrorPolicy::Fail {
-        return Err(Error::Truncated {
-            path: path(),
-            expected_frames,
-            got_frames: out.frames,
-            partial: out.take_partial(&params),
-        });
     }
 
-    let channels = out
-        .out_channels(&params)
-        .ok_or_else(|| Error::ZeroChannels { path: path() })?;
-    let rate = out
-        .rate(&params)
-        .ok_or_else(|| Error::ZeroSampleRate { path: path() })?;
-    let mut samples = std::mem::take(&mut out.samples);
-    if samples.capacity() - samples.len() > samples.len() / 16 + 4096 {
-        samples.shrink_to_fit();
+    /// The interleaved samples of the last packet [`OpenTrack::next_packet`] returned.
+    pub(crate) fn interleaved(&self) -> &[f32] {
+        &self.interleaved
     }
-    MultiChannelAudio::new(samples, channels, rate)
+
+    /// Whether a stream that gave `frames` frames and ended with `end` was cut: fewer frames
+    /// than the header declares, where the declared count is exact or the bytes ran out; or an
+    /// end we already know is missing.
+    pub(crate) fn is_truncated(&self, frames: u64, end: StreamEnd) -> bool {
+        match self.expected_frames {
+            Some(expected) => {
+                frames < expected
+                    && (self.exact_count || end == StreamEnd::EndOfFile || self.end_missing)
+            }
+            None => self.end_missing,
+        }
+    }
 }

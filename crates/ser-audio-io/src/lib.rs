@@ -34,6 +34,9 @@
 //! * [`load`], [`load_with`] and [`load_reader`] return mono [`Audio`] (the channel mean, as
 //!   `librosa.to_mono`) at the file's own sample rate; [`load_multichannel`] and
 //!   [`load_reader_multichannel`] keep the channels in a [`MultiChannelAudio`].
+//! * [`open_stream`] and [`open_stream_reader`] decode in chunks instead: an [`AudioStream`]
+//!   hands out the same mono samples one decoded packet at a time, so an hour-long file is
+//!   processed in memory bounded by one packet. See the [`stream`] module.
 //! * Plain WAV (8/16/24/32-bit PCM or 32-bit float, recognised by its bytes) skips Symphonia's
 //!   per-sample PCM decoder: hound parses the header and the data chunk is converted in bulk,
 //!   several times faster, to the same samples; any WAV file the bulk reader is not certain
@@ -84,6 +87,7 @@ pub mod error;
 pub mod multichannel;
 pub mod save;
 mod sniff;
+pub mod stream;
 #[cfg(all(feature = "wav", feature = "pcm"))]
 mod wav;
 
@@ -95,6 +99,7 @@ pub use error::{Error, READER_PATH, Result, SymphoniaError};
 pub use multichannel::MultiChannelAudio;
 pub use save::{Overwrite, SaveOptions, WavFormat, save_wav, save_wav_multichannel, save_wav_with};
 pub use ser_dsp::Audio;
+pub use stream::{AudioStream, open_stream, open_stream_reader};
 
 pub use hound;
 pub use symphonia;
