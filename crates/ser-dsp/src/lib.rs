@@ -51,6 +51,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod activity;
 pub mod audio;
 pub mod batch;
 pub mod db;
@@ -66,6 +67,7 @@ pub mod stft;
 pub mod trim;
 pub mod window;
 
+pub use activity::{SpeechGate, SpeechGateConfig};
 pub use audio::Audio;
 pub use batch::{BatchError, extract_batch};
 pub use db::{DbConfig, Ref, amplitude_to_db, power_to_db, power_to_db_in_place};

@@ -98,6 +98,19 @@ impl LogMelConfig {
             .map(|d| (f64::from(d) * f64::from(self.sample_rate)).round() as usize)
     }
 
+    /// The number of (centred) frames of the spectrogram of `n_samples` samples at the
+    /// target rate: `1 + n_samples / hop_length` for an even `n_fft`, 0 for no samples (or
+    /// a zero hop, which [`LogMel::new`] rejects). With [`LogMelConfig::n_samples`] this is
+    /// the fixed output shape a model is built for (94 frames for the defaults).
+    pub fn n_frames(&self, n_samples: usize) -> usize {
+        let padded = n_samples.saturating_add(2 * (self.n_fft / 2));
+        if n_samples == 0 || self.hop_length == 0 || padded < self.n_fft {
+            0
+        } else {
+            1 + (padded - self.n_fft) / self.hop_length
+        }
+    }
+
     /// The mel spectrogram part.
     pub fn mel(&self) -> MelSpectrogramConfig {
         MelSpectrogramConfig {

@@ -120,7 +120,7 @@ pub fn trim_slice<'a>(y: &'a [f32], config: &TrimConfig) -> Result<&'a [f32]> {
 }
 
 /// Mean square of each centred, zero-padded frame (`librosa.feature.rms(...)²`), in `f64`.
-fn frame_mean_squares(y: &[f32], frame_length: usize, hop: usize) -> Vec<f64> {
+pub(crate) fn frame_mean_squares(y: &[f32], frame_length: usize, hop: usize) -> Vec<f64> {
     let pad = frame_length / 2;
     let n = y.len();
     let n_frames = 1 + (n + 2 * pad).saturating_sub(frame_length) / hop;
