@@ -176,11 +176,16 @@ mod tests {
             // Half a frame on either side of the tone is still active.
             assert!((0.5..0.7).contains(&secs), "{sr}: {secs}");
         }
-        // 0.2 s of tone is less than the 0.25 s minimum minus the frame's reach? It spans
-        // 0.2 + 0.128 s of active frames, so it counts.
-        let short: Vec<f32> = (0..1600).map(|i| 0.2 * (i as f32 * 0.1).sin()).collect();
-        assert!(gate.is_speech(&short, 16_000).unwrap());
-        let click: Vec<f32> = (0..160).map(|i| 0.2 * (i as f32 * 0.1).sin()).collect();
+        // 0.3 s of tone in a second of silence is speech; a 10 ms click is not.
+        let burst = |n: usize| -> Vec<f32> {
+            let mut y = vec![0.0f32; 16_000];
+            for (i, v) in y[8000..8000 + n].iter_mut().enumerate() {
+                *v = 0.2 * (i as f32 * 0.1).sin();
+            }
+            y
+        };
+        assert!(gate.is_speech(&burst(4800), 16_000).unwrap());
+        let click = burst(160);
         assert!(!gate.is_speech(&click, 16_000).unwrap());
     }
 

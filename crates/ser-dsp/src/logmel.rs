@@ -298,3 +298,34 @@ impl FeatureExtractor for LogMel {
         LogMel::extract(self, audio)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_frame_count_is_the_extractors() {
+        for (hop, secs, n_fft) in [
+            (512, 3.0, 2048),
+            (375, 3.0, 2048),
+            (160, 1.0, 400),
+            (256, 0.5, 1024),
+        ] {
+            let config = LogMelConfig {
+                hop_length: hop,
+                duration_secs: Some(secs),
+                n_fft,
+                ..LogMelConfig::default()
+            };
+            let logmel = LogMel::new(config).unwrap();
+            let n = config.n_samples().unwrap();
+            assert_eq!(Some(config.n_frames(n)), logmel.n_frames(), "{config:?}");
+            let y: Vec<f32> = (0..n).map(|i| (i as f32 * 0.05).sin()).collect();
+            assert_eq!(
+                logmel.extract_samples(&y, 16_000).unwrap().dim().1,
+                config.n_frames(n)
+            );
+        }
+        assert_eq!(LogMelConfig::default().n_frames(0), 0);
+    }
+}
