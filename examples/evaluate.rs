@@ -5,7 +5,12 @@
 //! ```text
 //! cargo run --release --example evaluate -- --run RUN_DIR --data DIR... [--split test|all] [--json]
 //! cargo run --release --example evaluate -- --run runs/speaker --data ../shared/corpus/RAVDESS --data ../shared/corpus/TESS
+//! cargo run --release --example evaluate -- --data ../shared/corpus/RAVDESS --split all   # the shipped model
 //! ```
+//!
+//! Without `--run` the shipped model is evaluated (its weights derive from RAVDESS and are
+//! under CC BY-NC-SA 4.0, see docs/model-card.md); it was trained on RAVDESS actors 01–14
+//! and validated on 15–16, so only the other actors' figures are speaker-independent.
 //!
 //! `--split test` (the default when the run has a `split.csv`) evaluates only the files
 //! the run held out for testing; `--split all` every labelled file under `--data`. Audio is
@@ -20,9 +25,9 @@ use anyhow::bail;
 use clap::{Parser, ValueEnum};
 use ser_datasets::{LabelPolicy, Split, read_manifest, scan};
 use ser_examples::run;
-use ser_examples::runs::{corpus_of, dataset, featurize, load_run};
-use ser_models::parse_device;
+use ser_examples::runs::{corpus_of, dataset, featurize};
 use ser_models::train::predict;
+use ser_models::{Recognizer, load_run, parse_device};
 
 #[global_allocator]
 static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
@@ -39,9 +44,9 @@ enum Which {
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// The run directory written by the train example.
+    /// The run directory written by the train example (default: the shipped model).
     #[arg(long)]
-    run: PathBuf,
+    run: Option<PathBuf>,
     /// Corpus folders.
     #[arg(long, required = true)]
     data: Vec<PathBuf>,
@@ -63,23 +68,34 @@ fn main() {
     run(|| {
         let args = Args::parse();
         let (device, device_desc) = parse_device(&args.device)?;
-        let (cfg, model) = load_run(&args.run, &device)?;
+        let (cfg, model) = match &args.run {
+            Some(dir) => load_run(dir, &device)?,
+            None => {
+                eprintln!(
+                    "shipped model: trained on RAVDESS actors 01-14 (validation 15-16); weights \
+                     CC BY-NC-SA 4.0 (non-commercial), see docs/model-card.md"
+                );
+                Recognizer::shipped(&device)?.into_parts()
+            }
+        };
         let report = scan(&args.data, None, &LabelPolicy::default())?;
         let mut utterances: Vec<_> = report
             .utterances
             .into_iter()
             .filter(|u| u.emotion.is_some())
             .collect();
-        let split_csv = args.run.join("split.csv");
-        let which = args.split.unwrap_or(if split_csv.exists() {
-            Which::Test
-        } else {
-            Which::All
-        });
+        let split_csv = args.run.as_ref().map(|r| r.join("split.csv"));
+        let which = args
+            .split
+            .unwrap_or(if split_csv.as_ref().is_some_and(|p| p.exists()) {
+                Which::Test
+            } else {
+                Which::All
+            });
         if which == Which::Test {
-            if !split_csv.exists() {
-                bail!("{} has no split.csv: use --split all", args.run.display());
-            }
+            let Some(split_csv) = split_csv.filter(|p| p.exists()) else {
+                bail!("the model has no split.csv (no test split is known): use --split all");
+            };
             let test: BTreeSet<PathBuf> = read_manifest(&split_csv)?
                 .into_iter()
                 .filter(|a| a.split == Some(Split::Test))

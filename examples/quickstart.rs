@@ -23,9 +23,10 @@ use ser_augment::{Transform, augment_seeded, research_waveform};
 use ser_datasets::{Counts, Emotion, LabelPolicy, Split, WriteMode, scan, write_manifest};
 use ser_dsp::{LogMel, LogMelConfig};
 use ser_examples::plot::{draw_confusion, draw_curves};
-use ser_examples::runs::{RunConfig, bar, class_names, featurize, load_run};
+use ser_examples::runs::{bar, featurize};
 use ser_examples::{run, write_spectrogram_png};
 use ser_models::features::{batch_tensor, fit_normalization};
+use ser_models::run::{RunConfig, class_names, input_shape, load_run};
 use ser_models::train::{Dataset, Event, TrainConfig, Trainer, predict};
 use ser_models::{Architecture, InputMode, Model, ModelConfig, parse_device};
 
@@ -171,6 +172,7 @@ fn main() {
         // attention 64) so that it trains in seconds; the architecture is the same.
         let mut cfg = ModelConfig::research(Architecture::CnnBlstmAttn);
         cfg.input.mode = InputMode::LogMel { mean, std };
+        (cfg.input.n_mels, cfg.input.frames) = input_shape(&logmel)?;
         cfg.conv_channels = vec![16, 32, 64, 128];
         cfg.rnn_hidden = 64;
         cfg.attention_dim = 64;

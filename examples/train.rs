@@ -34,10 +34,11 @@ use ser_datasets::{
 use ser_dsp::LogMelConfig;
 use ser_examples::plot::{draw_confusion, draw_curves};
 use ser_examples::run;
-use ser_examples::runs::{RunConfig, bar, class_names, corpus_of, dataset, featurize, oversample};
+use ser_examples::runs::{bar, corpus_of, dataset, featurize, oversample};
 use ser_models::features::fit_normalization;
 use ser_models::hub::{HubWeights, load_vgg19_features};
 use ser_models::optim::AdamConfig;
+use ser_models::run::{RunConfig, class_names, input_shape};
 use ser_models::train::{Dataset, Event, LrSchedule, TrainConfig, Trainer, predict};
 use ser_models::{Architecture, InputMode, Model, ModelConfig, parse_device};
 
@@ -346,7 +347,7 @@ fn main() {
         if let InputMode::LogMel { .. } = model_cfg.input.mode {
             let (mean, std) = fit_normalization(train.features.iter().map(|a| a.view()))?;
             model_cfg.input.mode = InputMode::LogMel { mean, std };
-            model_cfg.input.frames = train.features[0].dim().1;
+            (model_cfg.input.n_mels, model_cfg.input.frames) = input_shape(&logmel)?;
         }
         let default_lr = if arch == Architecture::Vgg19 {
             5e-5

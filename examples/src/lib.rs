@@ -4,6 +4,8 @@
 pub mod alloc;
 pub mod plot;
 pub mod runs;
+pub mod timeline_out;
+pub mod timeline_plot;
 
 use std::fs;
 use std::io::{BufWriter, Write};

@@ -41,13 +41,13 @@ fn font() -> Result<&'static FontRef<'static>> {
 
 /// Text drawing with the embedded font.
 #[derive(Clone, Copy)]
-struct Pen {
+pub(crate) struct Pen {
     font: &'static FontRef<'static>,
 }
 
 /// Text direction.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Direction {
+pub(crate) enum Direction {
     /// Left to right.
     Horizontal,
     /// Bottom to top (rotated by 90 degrees counter-clockwise).
@@ -55,7 +55,7 @@ enum Direction {
 }
 
 impl Pen {
-    fn new() -> Result<Self> {
+    pub(crate) fn new() -> Result<Self> {
         Ok(Self { font: font()? })
     }
 
@@ -78,7 +78,7 @@ impl Pen {
     /// Draws `text` anchored at `at` (`anchor` says which side or centre of the text box
     /// `at` is; the vertical centre is the middle of the capital letters).
     #[allow(clippy::too_many_arguments)] // a private helper; the arguments are all distinct
-    fn draw<DB: DrawingBackend>(
+    pub(crate) fn draw<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         text: &str,
@@ -149,7 +149,17 @@ impl Pen {
 /// replacing an existing file.
 fn render_png(
     path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
+) -> Result<()> {
+    render_png_with(path, size, true, draw)
+}
+
+/// [`render_png`], refusing to replace an existing file unless `overwrite`.
+pub(crate) fn render_png_with(
+    path: &Path,
     (width, height): (u32, u32),
+    overwrite: bool,
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
 ) -> Result<()> {
     let mut pixels = vec![255u8; width as usize * height as usize * 3];
@@ -159,7 +169,7 @@ fn render_png(
         draw(&root)?;
         root.present()?;
     }
-    write_atomic(path, true, |out| {
+    write_atomic(path, overwrite, |out| {
         let mut enc = png::Encoder::new(out, width, height);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
@@ -332,7 +342,7 @@ pub fn draw_confusion(path: &Path, report: &ClassificationReport, title: &str) -
 
 /// Up to about `max` round tick values (steps of 1, 2 or 5 times a power of ten, at least
 /// `min_step`) inside `range`.
-fn ticks(range: &Range<f64>, max: usize, min_step: f64) -> Vec<f64> {
+pub(crate) fn ticks(range: &Range<f64>, max: usize, min_step: f64) -> Vec<f64> {
     let span = range.end - range.start;
     if !(span.is_finite() && span > 0.0) || max == 0 {
         return Vec::new();
@@ -351,7 +361,7 @@ fn ticks(range: &Range<f64>, max: usize, min_step: f64) -> Vec<f64> {
 }
 
 /// Formats a tick value with as many decimals as its step needs.
-fn tick_label(value: f64, step: f64) -> String {
+pub(crate) fn tick_label(value: f64, step: f64) -> String {
     let decimals = if step >= 1.0 {
         0
     } else {

@@ -1,6 +1,6 @@
-//! What the `train`, `evaluate`, `predict` and `quickstart` programs share: the run
-//! directory's `config.json`, featurizing a corpus with a progress bar, loading a trained
-//! model.
+//! What the `train`, `evaluate` and `quickstart` programs share: featurizing a corpus with
+//! a progress bar, the in-memory dataset, augmented over-sampling. (A run directory's
+//! `config.json` and loading it live in `ser_models::run`.)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,42 +13,7 @@ use ser_augment::{Item, OversamplingPlan, augment_seeded, research_waveform};
 use ser_datasets::{Corpus, Emotion, FeatureCache, Loader, Utterance};
 use ser_dsp::ndarray;
 use ser_dsp::{LogMel, LogMelConfig};
-use ser_models::candle_core::Device;
-use ser_models::train::{Dataset, TrainConfig};
-use ser_models::{Model, ModelConfig};
-use serde::{Deserialize, Serialize};
-
-/// Everything `config.json` in a run directory records: enough to rebuild the model and
-/// featurize new audio exactly as in training.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunConfig {
-    /// The network.
-    pub model: ModelConfig,
-    /// How audio became log-mel spectrograms.
-    pub features: LogMelConfig,
-    /// The training settings.
-    pub train: TrainConfig,
-    /// Class names, in output order.
-    pub classes: Vec<String>,
-    /// The corpus folders trained on.
-    pub data: Vec<PathBuf>,
-    /// `random`, `speaker` or `manifest`.
-    pub split: String,
-    /// The seed of the split and of the initial weights.
-    pub seed: u64,
-    /// Per-class size of the training split after over-sampling it with augmented copies
-    /// (`None`: not over-sampled).
-    #[serde(default)]
-    pub oversampled_to: Option<usize>,
-}
-
-/// The seven class names in model order.
-pub fn class_names() -> Vec<String> {
-    Emotion::ALL
-        .iter()
-        .map(|e| e.as_str().to_string())
-        .collect()
-}
+use ser_models::train::Dataset;
 
 /// A progress bar with the house style.
 pub fn bar(len: u64, what: &str) -> ProgressBar {
@@ -194,21 +159,4 @@ pub fn corpus_of(utterances: &[Utterance]) -> HashMap<PathBuf, Corpus> {
         .iter()
         .map(|u| (u.path.clone(), u.corpus))
         .collect()
-}
-
-/// Reads `RUN_DIR/config.json` and loads `RUN_DIR/model.safetensors` onto `device`.
-///
-/// # Errors
-/// Missing or unreadable files, or weights that do not fit the configuration.
-pub fn load_run(run: &Path, device: &Device) -> Result<(RunConfig, Model)> {
-    let cfg_path = run.join("config.json");
-    let cfg: RunConfig = ser_models::io::load_json(&cfg_path).with_context(|| {
-        format!(
-            "{} is not a training run (see the train example)",
-            run.display()
-        )
-    })?;
-    let model = Model::new(cfg.model.clone(), cfg.seed, device)?;
-    model.load_weights(&run.join("model.safetensors"))?;
-    Ok((cfg, model))
 }

@@ -111,6 +111,22 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// The audio holds no speech: no stretch loud enough for long enough (see
+    /// [`ser_dsp::SpeechGate`]); no emotion is guessed.
+    #[error("no speech found (less than {min_speech_secs} s above {threshold_db} dBFS)")]
+    NoSpeech {
+        /// The gate's threshold, in dB relative to full scale.
+        threshold_db: f32,
+        /// The least speech, in seconds, the gate asks for.
+        min_speech_secs: f32,
+    },
+    /// Features could not be computed (empty, non-finite or silent audio, a bad feature
+    /// configuration).
+    #[error("features: {0}")]
+    Features(#[from] ser_dsp::Error),
+    /// An audio file could not be decoded.
+    #[error(transparent)]
+    Audio(#[from] ser_audio_io::Error),
     /// A device was asked for that this build or machine does not have.
     #[error("device {requested}: {reason}")]
     Device {

@@ -1,6 +1,35 @@
-//! Speech-emotion classifiers in [candle](https://github.com/huggingface/candle): the
-//! research's CNN, LSTM, CNN-LSTM, CNN-BLSTM, CNN-BLSTM with attention and VGG19, with
-//! seeded training, evaluation and checkpoints.
+//! Speech-emotion recognition in [candle](https://github.com/huggingface/candle): a
+//! [`Recognizer`] that hears one utterance, a recording of any length or a live stream,
+//! with a model that ships inside the crate; and the research's CNN, LSTM, CNN-LSTM,
+//! CNN-BLSTM, CNN-BLSTM with attention and VGG19 to train your own, with seeded training,
+//! evaluation and checkpoints.
+//!
+//! ```
+//! # #[cfg(feature = "shipped-model")] {
+//! use ser_models::candle_core::Device;
+//! use ser_models::{Recognizer, TimelineConfig};
+//! use ser_dsp::Audio;
+//!
+//! // The shipped model: no file, no network (its weights are CC BY-NC-SA 4.0, see below).
+//! let recognizer = Recognizer::shipped(&Device::Cpu)?;
+//! // Any mono f32 audio at any rate, e.g. from ser_audio_io::load("speech.wav").
+//! let audio = Audio::new(
+//!     (0..40_000).map(|n| 0.3 * (n as f32 * 0.02).sin() * (n as f32 * 3e-4).sin()).collect(),
+//!     16_000,
+//! )?;
+//! let heard = recognizer.classify(&audio)?; // one utterance: label + 7 probabilities
+//! println!("{} ({:.0} %)", heard.emotion, 100.0 * heard.confidence());
+//! // Any length: 3 s windows every second, each labelled, silence marked, an overall label.
+//! let timeline = recognizer.timeline(&audio, &TimelineConfig::default())?;
+//! assert_eq!(timeline.segments.len(), 1); // 2.5 s: one window, padded as in training
+//! // Silence is not given an emotion.
+//! let quiet = Audio::new(vec![0.0; 16_000], 16_000)?;
+//! assert!(matches!(recognizer.classify(&quiet), Err(ser_models::Error::NoSpeech { .. })));
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Training your own network:
 //!
 //! ```
 //! use ser_models::candle_core::{Device, Tensor};
@@ -21,6 +50,19 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! * [`Recognizer`] owns a trained model, its feature configuration and its device:
+//!   [`Recognizer::classify`] (one utterance), [`Recognizer::timeline`] and
+//!   [`Recognizer::timeline_file`] (any length, the file decoded in chunks, memory bounded),
+//!   [`Recognizer::stream`] (push samples at any rate, get each window as it completes; the
+//!   same segments as the timeline whatever the pieces). Audio without speech gets
+//!   [`Error::NoSpeech`], not a guess. [`run`] reads a trained run's `config.json` and
+//!   weights and checks them together before allocating.
+//! * **The shipped model** ([`Recognizer::shipped`], feature `shipped-model`, on by
+//!   default): the CNN-BLSTM-attention trained by `scripts/train-shipped-model.sh` on RAVDESS
+//!   actors 01–14, 5.4 MB of `f16` weights embedded in the crate. Its weights derive from
+//!   RAVDESS and are licensed **CC BY-NC-SA 4.0** (non-commercial, share-alike), unlike
+//!   the code; turn the feature off (`default-features = false`) to leave them out. Its
+//!   accuracy on actors it never heard and its limits: `docs/model-card.md`.
 //! * [`Classifier`] is the one trait every network implements (`[B, C, n_mels, frames]` →
 //!   logits `[B, classes]`, in [`Mode::Train`] or [`Mode::Eval`]); [`Model`] holds a
 //!   network with its [`ModelConfig`], its seeded [`ParamStore`] and its device.
@@ -37,8 +79,9 @@
 //!   cache or downloads them (feature `hub`); [`features`] turns log-mel spectrograms into
 //!   input tensors (one channel, or the research's magma image).
 //!
-//! Features: `hub` (download weights with hf-hub), `cuda`, `cudnn`, `metal` (candle's GPU
-//! backends; [`parse_device`] picks a device by name).
+//! Features: `shipped-model` (default: the embedded model), `hub` (download weights with
+//! hf-hub), `cuda`, `cudnn`, `metal` (candle's GPU backends; [`parse_device`] picks a
+//! device by name).
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -58,6 +101,11 @@ pub mod models;
 pub mod ops;
 pub mod optim;
 pub mod params;
+pub mod recognizer;
+pub mod run;
+#[cfg(feature = "shipped-model")]
+mod shipped;
+pub mod timeline;
 pub mod train;
 
 pub use config::{Architecture, InputMode, InputSpec, ModelConfig};
@@ -66,3 +114,6 @@ pub use error::{Error, Result};
 pub use layers::Mode;
 pub use models::{Classifier, Model, build};
 pub use params::ParamStore;
+pub use recognizer::{Prediction, Recognizer};
+pub use run::{RunConfig, load_run};
+pub use timeline::{Segment, Stream, Timeline, TimelineConfig};

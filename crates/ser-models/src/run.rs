@@ -1,0 +1,169 @@
+//! A trained run as the `train` program writes it: `config.json` (a [`RunConfig`]) and
+//! `model.safetensors`, loaded and checked together.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use ser_datasets::Emotion;
+use ser_dsp::LogMelConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::models::Model;
+use crate::train::TrainConfig;
+
+/// The file of a run directory that holds its [`RunConfig`].
+pub const CONFIG_FILE: &str = "config.json";
+/// The file of a run directory that holds its weights.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+
+/// Everything a run's `config.json` records: enough to rebuild the model and to featurize
+/// new audio exactly as in training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// The network.
+    pub model: crate::ModelConfig,
+    /// How audio became log-mel spectrograms; the model's input shape (bands, frames) is
+    /// derived from it ([`RunConfig::validate`] checks that the two agree).
+    pub features: LogMelConfig,
+    /// The training settings.
+    pub train: TrainConfig,
+    /// Class names, in output order (the seven of [`Emotion::ALL`]).
+    pub classes: Vec<String>,
+    /// The corpus folders trained on.
+    pub data: Vec<PathBuf>,
+    /// `random`, `speaker` or `manifest`.
+    pub split: String,
+    /// The seed of the split and of the initial weights.
+    pub seed: u64,
+    /// Per-class size of the training split after over-sampling it with augmented copies
+    /// (`None`: not over-sampled).
+    #[serde(default)]
+    pub oversampled_to: Option<usize>,
+}
+
+/// The seven class names in model order ([`Emotion::ALL`]).
+pub fn class_names() -> Vec<String> {
+    Emotion::ALL
+        .iter()
+        .map(|e| e.as_str().to_string())
+        .collect()
+}
+
+/// The model input shape `(n_mels, frames)` that `features` produces: one source for both.
+///
+/// # Errors
+/// [`Error::Config`] when `features` has no fixed duration (the models take a fixed number
+/// of frames) or yields no frame.
+pub fn input_shape(features: &LogMelConfig) -> Result<(usize, usize)> {
+    let n = features.n_samples().ok_or_else(|| {
+        Error::config(
+            "features.duration_secs",
+            "None",
+            "the models need a fixed duration",
+        )
+    })?;
+    let frames = features.n_frames(n);
+    if frames == 0 || features.n_mels == 0 {
+        return Err(Error::config(
+            "features",
+            format!("{} bands x {frames} frames", features.n_mels),
+            "yields an empty spectrogram",
+        ));
+    }
+    Ok((features.n_mels, frames))
+}
+
+impl RunConfig {
+    /// Reads and checks `dir/config.json`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] or [`Error::Format`] naming the file; what [`RunConfig::validate`]
+    /// rejects.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let cfg: Self = crate::io::load_json(&dir.join(CONFIG_FILE))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Parses and checks a `config.json` held in memory (`name` is used in errors).
+    ///
+    /// # Errors
+    /// [`Error::Format`] for bad JSON; what [`RunConfig::validate`] rejects.
+    pub fn from_json(json: &str, name: &Path) -> Result<Self> {
+        let cfg: Self = serde_json::from_str(json).map_err(|e| Error::Format {
+            path: name.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks the parts fit together before anything is allocated: the model
+    /// configuration is valid, its input shape is the one the features produce (for
+    /// one-channel log-mel input; the magma image is resized), and the
+    /// classes are the seven emotions in [`Emotion::ALL`]'s order.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first disagreement.
+    pub fn validate(&self) -> Result<()> {
+        ser_dsp::LogMel::new(self.features).map_err(|e| {
+            Error::config("features", format!("{:?}", self.features), e.to_string())
+        })?;
+        let (n_mels, frames) = input_shape(&self.features)?;
+        let input = &self.model.input;
+        // The magma image is resized to any input size; one-channel log-mel input is not.
+        let resized = matches!(input.mode, crate::InputMode::Magma { .. });
+        if !resized && (input.n_mels, input.frames) != (n_mels, frames) {
+            return Err(Error::config(
+                "model.input",
+                format!("{} x {}", input.n_mels, input.frames),
+                format!("the features give {n_mels} bands x {frames} frames"),
+            ));
+        }
+        if self.classes != class_names() || self.model.classes != self.classes.len() {
+            return Err(Error::config(
+                "classes",
+                format!("{:?}", self.classes),
+                format!("expected the seven emotions {:?}", class_names()),
+            ));
+        }
+        self.model.validate()
+    }
+}
+
+/// Reads `dir/config.json` and loads `dir/model.safetensors` onto `device`.
+///
+/// # Errors
+/// As [`RunConfig::load`]; missing or unreadable weights, or weights that do not fit the
+/// configuration.
+pub fn load_run(dir: &Path, device: &Device) -> Result<(RunConfig, Model)> {
+    let cfg = RunConfig::load(dir)?;
+    let model = Model::new(cfg.model.clone(), cfg.seed, device)?;
+    model.load_weights(&dir.join(WEIGHTS_FILE))?;
+    Ok((cfg, model))
+}
+
+/// Builds the model of `cfg` on `device` with the weights of a safetensors file held in
+/// memory (any float dtype; converted to `f32`). `name` is used in errors.
+///
+/// # Errors
+/// [`Error::Format`] for bytes that are not safetensors; missing tensors or wrong shapes.
+pub fn load_run_bytes(
+    cfg: RunConfig,
+    weights: &[u8],
+    name: &Path,
+    device: &Device,
+) -> Result<(RunConfig, Model)> {
+    let tensors: BTreeMap<String, Tensor> = candle_core::safetensors::load_buffer(weights, device)
+        .map_err(|e| Error::Format {
+            path: name.to_path_buf(),
+            message: e.to_string(),
+        })?
+        .into_iter()
+        .collect();
+    let model = Model::new(cfg.model.clone(), cfg.seed, device)?;
+    model.store().load_from(&tensors, name)?;
+    Ok((cfg, model))
+}

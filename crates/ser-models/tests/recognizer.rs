@@ -1,0 +1,346 @@
+//! `Recognizer`: one utterance, timelines of any length, the live stream (same segments in
+//! any pieces), no speech, bad input; and the shipped model.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use ser_dsp::Audio;
+use ser_models::candle_core::Device;
+use ser_models::run::{RunConfig, class_names, input_shape};
+use ser_models::timeline::{Timeline, TimelineConfig};
+use ser_models::train::TrainConfig;
+use ser_models::{Architecture, Error, Model, ModelConfig, Recognizer};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/audio")
+        .join(name)
+}
+
+/// A CNN-BLSTM-attention small enough for debug builds, with random weights.
+fn tiny() -> Recognizer {
+    let features = ser_dsp::LogMelConfig::default();
+    let mut model = ModelConfig::research(Architecture::CnnBlstmAttn);
+    (model.input.n_mels, model.input.frames) = input_shape(&features).unwrap();
+    model.input.mode = ser_models::InputMode::LogMel {
+        mean: -50.0,
+        std: 20.0,
+    };
+    model.conv_channels = vec![4, 8, 8, 8];
+    model.rnn_hidden = 8;
+    model.attention_dim = 8;
+    model.dense = vec![8];
+    let config = RunConfig {
+        model: model.clone(),
+        features,
+        train: TrainConfig::default(),
+        classes: class_names(),
+        data: Vec::new(),
+        split: "speaker".into(),
+        seed: 7,
+        oversampled_to: None,
+    };
+    let model = Model::new(model, 7, &Device::Cpu).unwrap();
+    Recognizer::new(config, model).unwrap()
+}
+
+/// `speech_long_16k.wav` (4.2 s), 2 s of silence, `speech_16k.wav` (2.5 s): 8.7 s.
+fn long_clip() -> Audio {
+    let a = ser_audio_io::load(fixture("speech_long_16k.wav")).unwrap();
+    let b = ser_audio_io::load(fixture("speech_16k.wav")).unwrap();
+    let mut y = a.samples().to_vec();
+    y.extend(std::iter::repeat_n(0.0, 32_000));
+    y.extend_from_slice(b.samples());
+    Audio::new(y, 16_000).unwrap()
+}
+
+fn stream_in_pieces(r: &Recognizer, audio: &Audio, config: &TimelineConfig, seed: u64) -> Timeline {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut stream = r.stream(audio.sample_rate(), config).unwrap();
+    let mut segments = Vec::new();
+    let mut rest = audio.samples();
+    while !rest.is_empty() {
+        let n = rng.random_range(1..=rest.len().min(20_000));
+        let (piece, tail) = rest.split_at(n);
+        segments.extend(stream.push(piece).unwrap());
+        rest = tail;
+    }
+    segments.extend(stream.finish().unwrap());
+    stream.timeline(segments)
+}
+
+#[test]
+fn timeline_windows_cover_the_input_and_mark_silence() {
+    let r = tiny();
+    let audio = long_clip();
+    let t = r.timeline(&audio, &TimelineConfig::default()).unwrap();
+    let bounds: Vec<(f64, f64)> = t.segments.iter().map(|s| (s.start, s.end)).collect();
+    // Full windows start every second while they fit in 8.73 s; the tail [6, 8.73) follows.
+    let end = audio.len() as f64 / 16_000.0;
+    let mut expected: Vec<(f64, f64)> = (0..6).map(|k| (k as f64, k as f64 + 3.0)).collect();
+    expected.push((6.0, end));
+    assert_eq!(bounds, expected);
+    assert!((t.duration - end).abs() < 1e-9);
+    // Speech everywhere but in the window that lies in the 2 s gap.
+    let silent: Vec<usize> = (0..t.segments.len())
+        .filter(|&i| t.segments[i].prediction.is_none())
+        .collect();
+    assert!(
+        silent.is_empty(),
+        "every window reaches some speech: {silent:?}"
+    );
+    let gap = Audio::new(vec![0.0; 16_000 * 5], 16_000).unwrap();
+    let g = r.timeline(&gap, &TimelineConfig::default()).unwrap();
+    assert_eq!(g.segments.len(), 3);
+    assert!(g.segments.iter().all(|s| s.prediction.is_none()));
+    assert_eq!(g.overall, None);
+    // The overall prediction is the mean of the speech windows'.
+    let overall = t.overall.unwrap();
+    for k in 0..7 {
+        let mean = t
+            .segments
+            .iter()
+            .filter_map(|s| s.prediction)
+            .map(|p| f64::from(p.probabilities[k]))
+            .sum::<f64>()
+            / t.speech_segments() as f64;
+        assert!((f64::from(overall.probabilities[k]) - mean).abs() < 1e-6);
+    }
+    let sum: f32 = overall.probabilities.iter().sum();
+    assert!((sum - 1.0).abs() < 1e-5);
+}
+
+#[test]
+fn a_silent_stretch_inside_speech_gets_no_emotion() {
+    let r = tiny();
+    let a = ser_audio_io::load(fixture("speech_long_16k.wav")).unwrap();
+    let mut y = a.samples().to_vec();
+    y.extend(std::iter::repeat_n(1e-4f32, 16_000 * 5)); // -80 dBFS for 5 s
+    y.extend_from_slice(a.samples());
+    let t = r
+        .timeline(&Audio::new(y, 16_000).unwrap(), &TimelineConfig::default())
+        .unwrap();
+    // The first clip's speech ends before 3.9 s (0.35 s of zeros close it) and the second's
+    // starts at 9.51 s (after 0.3 s of zeros): the windows starting at 4, 5 and 6 s hear
+    // none of it.
+    let none: Vec<f64> = t
+        .segments
+        .iter()
+        .filter(|s| s.prediction.is_none())
+        .map(|s| s.start)
+        .collect();
+    assert_eq!(none, vec![4.0, 5.0, 6.0]);
+    assert!(t.overall.is_some());
+}
+
+#[test]
+fn stream_gives_the_timeline_in_any_pieces_at_any_rate() {
+    let r = tiny();
+    let at_16k = long_clip();
+    let at_44k = Audio::new(
+        ser_dsp::resample(at_16k.samples(), 16_000, 44_100).unwrap(),
+        44_100,
+    )
+    .unwrap();
+    for audio in [at_16k, at_44k] {
+        for batch in [1, 3, 8] {
+            let config = TimelineConfig {
+                batch,
+                ..TimelineConfig::default()
+            };
+            let whole = r.timeline(&audio, &config).unwrap();
+            assert_eq!(whole.segments.len(), 7);
+            for seed in 0..3 {
+                let pieces = stream_in_pieces(&r, &audio, &config, seed);
+                assert_eq!(
+                    pieces,
+                    whole,
+                    "rate {} batch {batch} seed {seed}",
+                    audio.sample_rate()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn stream_hands_out_each_window_when_it_completes() {
+    let r = tiny();
+    let audio = long_clip();
+    let config = TimelineConfig {
+        batch: 1,
+        ..TimelineConfig::default()
+    };
+    let mut stream = r.stream(16_000, &config).unwrap();
+    let y = audio.samples();
+    // Nothing before 3 s; the first window as soon as its last sample arrives.
+    assert!(stream.push(&y[..47_999]).unwrap().is_empty());
+    let first = stream.push(&y[47_999..48_000]).unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!((first[0].start, first[0].end), (0.0, 3.0));
+    let next = stream.push(&y[48_000..64_000]).unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].start, 1.0);
+    stream.finish().unwrap();
+    assert!(stream.push(&y[..10]).is_err(), "no samples after finish");
+}
+
+#[test]
+fn a_short_clip_is_padded_and_classified_like_an_utterance() {
+    let r = tiny();
+    let audio = ser_audio_io::load(fixture("speech_16k.wav")).unwrap(); // 2.5 s
+    let t = r.timeline(&audio, &TimelineConfig::default()).unwrap();
+    assert_eq!(t.segments.len(), 1);
+    assert_eq!(t.segments[0].start, 0.0);
+    assert!((t.segments[0].end - 40_525.0 / 16_000.0).abs() < 1e-9);
+    let utterance = r.classify(&audio).unwrap();
+    let window = t.overall.unwrap();
+    assert_eq!(utterance.emotion, window.emotion);
+    for (a, b) in utterance.probabilities.iter().zip(window.probabilities) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+    // Other rates are resampled.
+    let at_48k = ser_audio_io::load(fixture("speech_48k.wav")).unwrap();
+    let p = r.classify(&at_48k).unwrap();
+    assert!((p.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+}
+
+#[test]
+fn no_speech_is_an_error_not_a_guess() {
+    let r = tiny();
+    for y in [vec![0.0f32; 48_000], vec![1e-4; 48_000]] {
+        let e = r.classify(&Audio::new(y, 16_000).unwrap()).unwrap_err();
+        assert!(matches!(e, Error::NoSpeech { .. }), "{e}");
+        assert!(e.to_string().contains("no speech found"));
+    }
+    let silent = ser_audio_io::load(fixture("silence_16k.wav")).unwrap();
+    assert!(matches!(r.classify(&silent), Err(Error::NoSpeech { .. })));
+}
+
+#[test]
+fn bad_input_and_settings_are_errors() {
+    let r = tiny();
+    let mut y = vec![0.1f32; 20_000];
+    y[500] = f32::NAN;
+    let nan = Audio::new(y, 16_000).unwrap();
+    assert!(r.classify(&nan).is_err());
+    assert!(r.timeline(&nan, &TimelineConfig::default()).is_err());
+    let bad = [
+        TimelineConfig {
+            window_secs: 0.0,
+            ..Default::default()
+        },
+        TimelineConfig {
+            window_secs: f32::NAN,
+            ..Default::default()
+        },
+        TimelineConfig {
+            window_secs: 1e9,
+            ..Default::default()
+        },
+        TimelineConfig {
+            hop_secs: 4.0,
+            ..Default::default()
+        },
+        TimelineConfig {
+            hop_secs: -1.0,
+            ..Default::default()
+        },
+        TimelineConfig {
+            batch: 0,
+            ..Default::default()
+        },
+        TimelineConfig {
+            batch: 1 << 20,
+            ..Default::default()
+        },
+    ];
+    for config in bad {
+        assert!(
+            matches!(r.stream(16_000, &config), Err(Error::Config { .. })),
+            "{config:?}"
+        );
+    }
+    assert!(r.stream(0, &TimelineConfig::default()).is_err());
+    // A timeline of nothing has no segment and no emotion.
+    let mut s = r.stream(16_000, &TimelineConfig::default()).unwrap();
+    assert!(s.finish().unwrap().is_empty());
+    assert_eq!(s.overall(), None);
+    // A missing file is named.
+    let e = r
+        .timeline_file(Path::new("no/such.wav"), &TimelineConfig::default())
+        .unwrap_err();
+    assert!(e.to_string().contains("no/such.wav"), "{e}");
+}
+
+#[test]
+fn timeline_file_decodes_in_chunks_to_the_same_timeline() {
+    let r = tiny();
+    let path = fixture("speech_long_16k.wav");
+    let from_file = r.timeline_file(&path, &TimelineConfig::default()).unwrap();
+    let audio = ser_audio_io::load(&path).unwrap();
+    assert_eq!(
+        from_file,
+        r.timeline(&audio, &TimelineConfig::default()).unwrap()
+    );
+    // [0, 3] and [1, 4]; the 0.21 s after them is less than half a hop: no tail window.
+    assert_eq!(from_file.segments.len(), 2);
+}
+
+#[test]
+fn run_configs_that_disagree_are_refused_before_allocating() {
+    let r = tiny();
+    let mut config = r.config().clone();
+    config.model.input.frames = 1_000_000_000;
+    assert!(matches!(config.validate(), Err(Error::Config { .. })));
+    let mut config = r.config().clone();
+    config.classes.pop();
+    assert!(matches!(config.validate(), Err(Error::Config { .. })));
+    let mut config = r.config().clone();
+    config.features.duration_secs = None;
+    assert!(config.validate().is_err());
+    let json = serde_json::to_string(r.config()).unwrap();
+    assert!(RunConfig::from_json(&json, Path::new("x")).is_ok());
+    assert!(RunConfig::from_json("{", Path::new("x")).is_err());
+}
+
+#[cfg(feature = "shipped-model")]
+mod shipped {
+    use super::*;
+
+    #[test]
+    fn the_shipped_model_loads_and_hears_speech() {
+        let r = Recognizer::shipped(&Device::Cpu).unwrap();
+        let c = r.config();
+        assert_eq!(c.model.architecture, Architecture::CnnBlstmAttn);
+        assert_eq!((c.model.input.n_mels, c.model.input.frames), (128, 94));
+        assert_eq!(c.features.sample_rate, 16_000);
+        let audio = ser_audio_io::load(fixture("speech_16k.wav")).unwrap();
+        let p = r.classify(&audio).unwrap();
+        assert!((p.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+        assert!(matches!(
+            r.classify(&Audio::new(vec![0.0; 16_000], 16_000).unwrap()),
+            Err(Error::NoSpeech { .. })
+        ));
+    }
+}
+
+#[test]
+fn a_long_stream_holds_one_window_not_the_input() {
+    let r = tiny();
+    let clip = long_clip();
+    let mut stream = r.stream(16_000, &TimelineConfig::default()).unwrap();
+    let mut n = 0;
+    for round in 0..8 {
+        for piece in clip.samples().chunks(4000) {
+            n += stream.push(piece).unwrap().len();
+            assert!(stream.buffered_samples() <= 48_000 + 4000, "round {round}");
+        }
+    }
+    n += stream.finish().unwrap().len();
+    // 8 x 8.73 s = 69.8 s: windows start every second up to 66 s, then the tail.
+    assert_eq!(n, 68);
+    assert_eq!(stream.buffered_samples(), 0);
+}
