@@ -171,6 +171,7 @@ fn main() {
             println!("{}", csv_header());
         }
         let mut failed = 0;
+        let (mut known, mut right) = (0, 0);
         for file in &args.files {
             let result = recognizer
                 .timeline_file(file, &config)
@@ -186,6 +187,8 @@ fn main() {
             match result {
                 Ok((t, overall)) => {
                     let truth = true_label(file);
+                    known += usize::from(truth.is_some());
+                    right += usize::from(truth == Some(overall.emotion));
                     if args.json {
                         println!("{}", timeline_json(file, &t, truth));
                     } else if args.csv {
@@ -215,6 +218,9 @@ fn main() {
                     }
                 }
             }
+        }
+        if known > 1 && !args.json && !args.csv {
+            println!("\n{right} of the {known} files with a known label recognised correctly");
         }
         if failed > 0 {
             bail!("{failed} of {} files failed", args.files.len());

@@ -310,6 +310,51 @@ fn run_configs_that_disagree_are_refused_before_allocating() {
 mod shipped {
     use super::*;
 
+    /// The demo clips' timelines as the release `predict --json` printed them when the
+    /// model was exported (`fixtures/golden/shipped-model/demo.jsonl`, rewritten by
+    /// `scripts/train-shipped-model.sh`): the embedded f16 weights, their loading, the
+    /// chunked decoding and the features must still give them.
+    #[test]
+    fn the_shipped_model_still_hears_the_demo_clips_as_when_exported() {
+        let r = Recognizer::shipped(&Device::Cpu).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let golden =
+            std::fs::read_to_string(root.join("fixtures/golden/shipped-model/demo.jsonl")).unwrap();
+        let mut n = 0;
+        for line in golden.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let file = root.join(v["file"].as_str().unwrap());
+            let t = r.timeline_file(&file, &TimelineConfig::default()).unwrap();
+            let segments = v["segments"].as_array().unwrap();
+            assert_eq!(t.segments.len(), segments.len(), "{}", file.display());
+            for (s, g) in t.segments.iter().zip(segments) {
+                assert_eq!(s.start, g["start"].as_f64().unwrap());
+                assert_eq!(s.end, g["end"].as_f64().unwrap());
+                let p = s.prediction.unwrap();
+                assert_eq!(
+                    p.emotion.as_str(),
+                    g["emotion"].as_str().unwrap(),
+                    "{}",
+                    file.display()
+                );
+                for (e, v) in p.iter() {
+                    let want = g["probabilities"][e.as_str()].as_f64().unwrap();
+                    assert!(
+                        (f64::from(v) - want).abs() < 1e-4,
+                        "{} {e}: {v} vs {want}",
+                        file.display()
+                    );
+                }
+            }
+            assert_eq!(
+                t.overall.unwrap().emotion.as_str(),
+                v["emotion"].as_str().unwrap()
+            );
+            n += 1;
+        }
+        assert_eq!(n, 7);
+    }
+
     #[test]
     fn the_shipped_model_loads_and_hears_speech() {
         let r = Recognizer::shipped(&Device::Cpu).unwrap();
