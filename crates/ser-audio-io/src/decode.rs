@@ -321,6 +321,19 @@ pub(crate) fn open_file(path: &Path) -> Result<(File, Option<String>)> {
     Ok((file, hint))
 }
 
+/// Refuses a sample rate outside [`ser_dsp::SAMPLE_RATES`] before anything is planned from
+/// it.
+pub(crate) fn check_rate(rate: u32, name: &Path) -> Result<()> {
+    if ser_dsp::SAMPLE_RATES.contains(&rate) {
+        Ok(())
+    } else {
+        Err(Error::SampleRateOutOfRange {
+            path: name.to_path_buf(),
+            rate,
+        })
+    }
+}
+
 /// Maps an I/O error on `path` to [`Error::NotFound`] or [`Error::Io`].
 pub(crate) fn io_error(path: &Path, source: io::Error) -> Error {
     let path = path.to_path_buf();
@@ -600,7 +613,10 @@ fn decode(
         #[cfg(all(feature = "wav", feature = "pcm"))]
         if options.wav_decoder == WavDecoder::Bulk {
             match crate::wav::load_plain(source, head, mix, options) {
-                crate::wav::Attempt::Done(audio) => return Ok(audio),
+                crate::wav::Attempt::Done(audio) => {
+                    check_rate(audio.sample_rate(), name)?;
+                    return Ok(audio);
+                }
                 crate::wav::Attempt::NotPlain => {}
                 crate::wav::Attempt::Abandoned => {
                     source
@@ -808,6 +824,9 @@ where
     if params.sample_rate == Some(0) {
         return Err(Error::ZeroSampleRate { path: path() });
     }
+    if let Some(rate) = params.sample_rate {
+        check_rate(rate, name)?;
+    }
     if params.channels.as_ref().is_some_and(|c| c.count() == 0) {
         return Err(Error::ZeroChannels { path: path() });
     }
@@ -882,6 +901,7 @@ impl OpenTrack<'_> {
                     path: name.to_path_buf(),
                 });
             }
+            check_rate(spec.1, name)?;
             decoded.copy_to_vec_interleaved(&mut self.interleaved);
             return Ok(NextPacket::Frames {
                 spec,

@@ -87,6 +87,16 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
+    /// The header (or a packet) declares a sample rate outside
+    /// [`ser_dsp::SAMPLE_RATES`] (1 kHz to 768 kHz): refused before anything is sized from
+    /// it.
+    #[error("{}: the header declares a sample rate of {rate} Hz, outside the supported 1000 to 768000 Hz", path.display())]
+    SampleRateOutOfRange {
+        /// The file.
+        path: PathBuf,
+        /// The declared rate, in Hz.
+        rate: u32,
+    },
     /// The audio track uses a codec this build cannot decode (for example AAC without the `aac`
     /// feature, or ADPCM).
     #[error("{}: unsupported codec {codec}", path.display())]
@@ -212,6 +222,7 @@ impl Error {
             | Self::NoAudioTrack { path }
             | Self::ZeroChannels { path }
             | Self::ZeroSampleRate { path }
+            | Self::SampleRateOutOfRange { path, .. }
             | Self::UnsupportedCodec { path, .. }
             | Self::Decode { path, .. }
             | Self::Truncated { path, .. }

@@ -116,3 +116,36 @@ fn random_bytes_behind_magic_numbers_never_panic() {
         }
     }
 }
+
+/// A header's sample rate outside 1 kHz..=768 kHz is refused, naming the file, before
+/// anything is sized from it (a 0xFFFFFFFF Hz header once made the resampler plan 6.9 GB).
+#[test]
+fn sample_rates_outside_the_supported_range_are_refused() {
+    let data: Vec<u8> = (0..32_000u32)
+        .flat_map(|i| ((i % 200) as i16 * 50).to_le_bytes())
+        .collect();
+    for rate in [1u32, 999, 768_001, 2_160_000_000, u32::MAX] {
+        let bytes = common::wav(&common::Fmt::pcm(1, rate, 16), &data);
+        for options in [
+            LoadOptions::default(),
+            LoadOptions::default().with_wav_decoder(ser_audio_io::WavDecoder::Symphonia),
+        ] {
+            let err = load_reader(Cursor::new(bytes.clone()), Some("wav"), &options).unwrap_err();
+            assert!(
+                matches!(err, Error::SampleRateOutOfRange { rate: r, .. } if r == rate),
+                "{rate} Hz: {err:?}"
+            );
+            assert!(err.to_string().contains(&rate.to_string()));
+        }
+        let err = ser_audio_io::open_stream_reader(Cursor::new(bytes), Some("wav")).unwrap_err();
+        assert!(
+            matches!(err, Error::SampleRateOutOfRange { .. }),
+            "{rate} Hz stream: {err:?}"
+        );
+    }
+    for rate in [1_000u32, 8_000, 768_000] {
+        let bytes = common::wav(&common::Fmt::pcm(1, rate, 16), &data);
+        let audio = load_reader(Cursor::new(bytes), Some("wav"), &LoadOptions::default()).unwrap();
+        assert_eq!(audio.sample_rate(), rate);
+    }
+}

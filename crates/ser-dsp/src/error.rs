@@ -73,6 +73,28 @@ pub enum Error {
     /// The sample rate is zero.
     #[error("the sample rate must be positive, got 0 Hz")]
     ZeroSampleRate,
+    /// A sample rate outside [`SAMPLE_RATES`](crate::SAMPLE_RATES) (1 kHz to 768 kHz).
+    #[error("sample rate {rate} Hz is outside the supported range of 1000 to 768000 Hz")]
+    SampleRateOutOfRange {
+        /// The rate given, in Hz.
+        rate: u32,
+    },
+    /// The rate pair would need an FFT block longer than the resampler allows (rates that
+    /// share few factors, far apart; every pair within [`SAMPLE_RATES`](crate::SAMPLE_RATES)
+    /// fits).
+    #[error(
+        "resampling from {from} Hz to {to} Hz would need FFT blocks of {frames} samples (the limit is {limit})"
+    )]
+    ResamplerTooLarge {
+        /// Input rate in Hz.
+        from: u32,
+        /// Output rate in Hz.
+        to: u32,
+        /// The longer of the two FFT blocks, in samples.
+        frames: usize,
+        /// The limit, [`MAX_FFT_BLOCK`](crate::resample::MAX_FFT_BLOCK).
+        limit: usize,
+    },
     /// rubato refused the rate pair.
     #[error("cannot build a resampler from {from} Hz to {to} Hz")]
     ResamplerConstruction {

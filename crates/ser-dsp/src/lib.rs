@@ -82,7 +82,9 @@ pub use ndarray;
 pub use normalize::peak_normalize;
 pub use pad::{Crop, pad_or_truncate, pad_or_truncate_in_place};
 pub use realfft::num_complex;
-pub use resample::{Resampler, StreamingResampler, resample};
+pub use resample::{
+    MAX_FFT_BLOCK, Resampler, SAMPLE_RATES, StreamingResampler, check_sample_rate, resample,
+};
 pub use stft::{PadMode, Precision, Stft, StftConfig, StftScratch};
 pub use trim::{TrimConfig, trim, trim_slice};
 pub use window::Window;

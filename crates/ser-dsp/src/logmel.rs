@@ -161,12 +161,12 @@ impl LogMel {
     /// Plans the pipeline.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for any bad field (zero rate, bad mel or dB settings, negative
-    /// or non-finite durations and thresholds).
+    /// [`Error::InvalidConfig`] for any bad field (bad mel or dB settings, negative or
+    /// non-finite durations and thresholds); [`Error::ZeroSampleRate`] or
+    /// [`Error::SampleRateOutOfRange`] for a target rate outside
+    /// [`SAMPLE_RATES`](crate::SAMPLE_RATES).
     pub fn new(config: LogMelConfig) -> Result<Self> {
-        if config.sample_rate == 0 {
-            return Err(Error::ZeroSampleRate);
-        }
+        crate::resample::check_sample_rate(config.sample_rate)?;
         if let Some(d) = config.duration_secs {
             if !(d.is_finite() && d > 0.0 && d <= 86_400.0) {
                 return Err(Error::InvalidConfig {

@@ -18,6 +18,32 @@ use crate::error::{Error, Result, check_finite};
 /// The approximate FFT sub-chunk length, in input frames, of the high-quality preset.
 pub const SUB_CHUNK_FRAMES: usize = 1024;
 
+/// The sample rates `ser` accepts from files and configurations: 1 kHz to 768 kHz. Files
+/// whose header declares another rate are refused by `ser-audio-io`, and configurations by
+/// their constructors, so that a hostile header (a rate of 4 GHz, or 1 Hz) cannot make the
+/// resampler plan gigabytes.
+pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
+
+/// The longest FFT block, in samples, a resampler may plan (4 Mi samples, 16 MB per buffer).
+/// The block sizes follow the rates divided by their greatest common divisor; every pair of
+/// rates in [`SAMPLE_RATES`] needs at most about 3.2 M samples, so only pairs outside it
+/// (or far apart and nearly coprime) can be refused, with [`Error::ResamplerTooLarge`].
+pub const MAX_FFT_BLOCK: usize = 1 << 22;
+
+/// `rate` if it is in [`SAMPLE_RATES`].
+///
+/// # Errors
+/// [`Error::ZeroSampleRate`] for 0, [`Error::SampleRateOutOfRange`] otherwise.
+pub fn check_sample_rate(rate: u32) -> Result<u32> {
+    if rate == 0 {
+        Err(Error::ZeroSampleRate)
+    } else if SAMPLE_RATES.contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(Error::SampleRateOutOfRange { rate })
+    }
+}
+
 /// A planned resampler from one fixed rate to another.
 ///
 /// ```
@@ -84,6 +110,15 @@ fn make_fft(from: u32, to: u32, fixed: FixedSync) -> Result<Fft<f32>> {
     let g = gcd(from, to);
     let (min_in, min_out) = ((from / g) as usize, (to / g) as usize);
     let blocks = blocks_per_fft(min_in, min_out);
+    let frames = blocks.saturating_mul(min_in.max(min_out));
+    if frames > MAX_FFT_BLOCK {
+        return Err(Error::ResamplerTooLarge {
+            from,
+            to,
+            frames,
+            limit: MAX_FFT_BLOCK,
+        });
+    }
     Fft::new_custom(
         from as usize,
         to as usize,
@@ -117,11 +152,14 @@ pub fn resampled_len(len: usize, from: u32, to: u32) -> usize {
 }
 
 impl Resampler {
-    /// Plans a resampler from `from` Hz to `to` Hz (any pair of positive rates).
+    /// Plans a resampler from `from` Hz to `to` Hz: any pair of positive rates whose FFT
+    /// blocks fit in [`MAX_FFT_BLOCK`], which includes every pair in [`SAMPLE_RATES`]. The
+    /// plan's memory and the time per input sample are then bounded whatever the rates.
     ///
     /// # Errors
-    /// [`Error::ZeroSampleRate`] for a zero rate, [`Error::ResamplerConstruction`] if rubato
-    /// refuses the pair.
+    /// [`Error::ZeroSampleRate`] for a zero rate, [`Error::ResamplerTooLarge`] for a pair
+    /// that would need longer blocks, [`Error::ResamplerConstruction`] if rubato refuses
+    /// the pair.
     pub fn new(from: u32, to: u32) -> Result<Self> {
         let inner = plan(from, to)?;
         Ok(Self { from, to, inner })

@@ -286,3 +286,40 @@ fn odd_rate_pairs_resample_to_the_librosa_length() {
         assert!(out.iter().all(|v| v.is_finite()));
     }
 }
+
+/// Resampler plans are bounded for any rate pair: pairs within `SAMPLE_RATES` plan (even
+/// nearly coprime, far apart ones), hostile pairs are refused without allocating.
+#[test]
+fn resampler_cost_is_bounded_for_any_rates() {
+    use ser_dsp::{Error, MAX_FFT_BLOCK, Resampler, SAMPLE_RATES, StreamingResampler};
+    for (from, to) in [
+        (767_999, 16_000),
+        (16_000, 767_999),
+        (1_009, 16_000),
+        (44_101, 16_000),
+    ] {
+        assert!(SAMPLE_RATES.contains(&from) && SAMPLE_RATES.contains(&to));
+        Resampler::new(from, to).unwrap();
+    }
+    for (from, to) in [
+        (u32::MAX, 16_000),
+        (16_001, 48_000_000),
+        (1, 16_000),
+        (1, 768_000),
+    ] {
+        let e = Resampler::new(from, to).unwrap_err();
+        assert!(
+            matches!(e, Error::ResamplerTooLarge { frames, limit, .. } if frames > limit && limit == MAX_FFT_BLOCK),
+            "{from} -> {to}: {e:?}"
+        );
+        assert!(StreamingResampler::new(from, to).is_err());
+    }
+    // A feature configuration outside the range is refused at its constructor.
+    for rate in [0u32, 999, 768_001, u32::MAX] {
+        let cfg = ser_dsp::LogMelConfig {
+            sample_rate: rate,
+            ..Default::default()
+        };
+        assert!(ser_dsp::LogMel::new(cfg).is_err(), "{rate}");
+    }
+}
