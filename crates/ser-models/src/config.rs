@@ -121,6 +121,14 @@ impl InputSpec {
     }
 }
 
+/// The most parameters a [`ModelConfig`] may describe (2²⁸, 1 GiB of `f32`); the research's
+/// largest network, VGG19 with its head, has about 21 million.
+pub const MAX_PARAMS: u64 = 1 << 28;
+
+/// The largest size any one dimension of a [`ModelConfig`] may have (channels, units, bands,
+/// frames, classes).
+pub const MAX_DIM: usize = 1 << 16;
+
 /// A model's shape and regularisation. [`ModelConfig::research`] gives the research's
 /// values for each architecture; every field can be changed (tests use tiny models).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -219,11 +227,112 @@ impl ModelConfig {
         (self.input.n_mels >> n, self.input.frames >> n)
     }
 
-    /// Checks the sizes fit together.
+    /// The number of scalar parameters the network will have (weights, biases and
+    /// BatchNorm statistics; an upper bound within a few per cent), computed from the
+    /// configuration alone, without allocating. Saturates instead of overflowing.
+    pub fn param_estimate(&self) -> u64 {
+        let u = |n: usize| n as u64;
+        let mul = |a: u64, b: u64| a.saturating_mul(b);
+        let dense = |mut d: u64| -> u64 {
+            let mut n = 0u64;
+            for &h in &self.dense {
+                n = n.saturating_add(mul(d.saturating_add(1), u(h)).saturating_add(mul(4, u(h))));
+                d = u(h);
+            }
+            n.saturating_add(mul(d.saturating_add(1), u(self.classes)))
+        };
+        let convs = |layout: &mut dyn Iterator<Item = usize>| -> (u64, u64) {
+            let (mut n, mut c) = (0u64, u(self.input.channels()));
+            for out in layout {
+                n = n.saturating_add(mul(mul(9, c).saturating_add(5), u(out)));
+                c = u(out);
+            }
+            (n, c)
+        };
+        match self.architecture {
+            Architecture::Vgg19 => {
+                let layout = [
+                    64, 64, 128, 128, 256, 256, 256, 256, 512, 512, 512, 512, 512, 512, 512, 512,
+                ];
+                let (n, c) = convs(&mut layout.into_iter());
+                let flat = mul(mul(c, u(self.input.n_mels >> 5)), u(self.input.frames >> 5));
+                n.saturating_add(dense(flat))
+            }
+            Architecture::Cnn => {
+                let (n, c) = convs(&mut self.conv_channels.iter().copied());
+                n.saturating_add(dense(c))
+            }
+            _ => {
+                let (mut n, mut d) = if self.architecture == Architecture::Lstm {
+                    (0, mul(u(self.input.channels()), u(self.input.n_mels)))
+                } else {
+                    let (n, c) = convs(&mut self.conv_channels.iter().copied());
+                    (n, mul(c, u(self.conv_output().0)))
+                };
+                let dirs = if matches!(
+                    self.architecture,
+                    Architecture::CnnBlstm | Architecture::CnnBlstmAttn
+                ) {
+                    2
+                } else {
+                    1
+                };
+                let h = u(self.rnn_hidden);
+                for _ in 0..self.rnn_layers {
+                    let gates = mul(mul(4, h), d.saturating_add(h).saturating_add(2));
+                    n = n.saturating_add(mul(dirs, gates));
+                    d = mul(dirs, h);
+                }
+                if self.architecture == Architecture::CnnBlstmAttn {
+                    let a = u(self.attention_dim);
+                    n = n.saturating_add(mul(d.saturating_add(2), a));
+                }
+                n.saturating_add(dense(d))
+            }
+        }
+    }
+
+    /// Checks the sizes fit together, and that the network stays under
+    /// [`MAX_PARAMS`] parameters and [`MAX_DIM`] per dimension, before anything is
+    /// allocated (a hostile `config.json` with `rnn_hidden` 10⁷ is an error, not 10 GB).
     ///
     /// # Errors
     /// [`Error::Config`] naming the first bad field.
     pub fn validate(&self) -> Result<()> {
+        let dims = [
+            ("input.n_mels", self.input.n_mels),
+            ("input.frames", self.input.frames),
+            ("classes", self.classes),
+            ("rnn_hidden", self.rnn_hidden),
+            ("rnn_layers", self.rnn_layers),
+            ("attention_dim", self.attention_dim),
+        ];
+        let lists = self.conv_channels.iter().map(|&c| ("conv_channels", c));
+        let lists = lists.chain(self.dense.iter().map(|&d| ("dense", d)));
+        for (field, n) in dims.into_iter().chain(lists) {
+            if n > MAX_DIM {
+                return Err(Error::config(
+                    field,
+                    n,
+                    format!("must be at most {MAX_DIM}"),
+                ));
+            }
+        }
+        if self.conv_channels.len() > 16 || self.dense.len() > 16 {
+            return Err(Error::config(
+                "conv_channels/dense",
+                format!("{} / {} layers", self.conv_channels.len(), self.dense.len()),
+                "at most 16 layers each",
+            ));
+        }
+        let params = self.param_estimate();
+        if params > MAX_PARAMS {
+            return Err(Error::config(
+                "model",
+                format!("{params} parameters"),
+                format!("more than the {MAX_PARAMS} a model may have"),
+            ));
+        }
         if self.classes < 2 {
             return Err(Error::config("classes", self.classes, "need at least 2"));
         }

@@ -389,3 +389,44 @@ fn a_long_stream_holds_one_window_not_the_input() {
     assert_eq!(n, 68);
     assert_eq!(stream.buffered_samples(), 0);
 }
+
+#[test]
+fn the_parameter_estimate_is_the_models_and_hostile_sizes_are_refused() {
+    for arch in Architecture::ALL {
+        if arch == Architecture::Vgg19 {
+            continue; // 20 M parameters: too slow to build in a debug test
+        }
+        let mut cfg = ModelConfig::research(arch);
+        cfg.input.n_mels = 64;
+        cfg.input.frames = 48;
+        let model = Model::new(cfg.clone(), 1, &Device::Cpu).unwrap();
+        let (real, est) = (model.n_params() as u64, cfg.param_estimate());
+        assert!(
+            est >= real && est <= real + real / 20,
+            "{arch}: {real} vs {est}"
+        );
+    }
+    let base = ModelConfig::research(Architecture::CnnBlstmAttn);
+    let hostile = [
+        ModelConfig {
+            rnn_hidden: 10_000_000,
+            ..base.clone()
+        },
+        ModelConfig {
+            dense: vec![1 << 40],
+            ..base.clone()
+        },
+        ModelConfig {
+            rnn_hidden: 60_000,
+            ..base.clone()
+        },
+        ModelConfig {
+            conv_channels: vec![32, 64, 128, 65_000],
+            ..base.clone()
+        },
+    ];
+    for cfg in hostile {
+        let e = Model::new(cfg.clone(), 1, &Device::Cpu).unwrap_err();
+        assert!(matches!(e, Error::Config { .. }), "{e}");
+    }
+}
