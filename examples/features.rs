@@ -42,9 +42,9 @@ struct Args {
     /// Also draw each spectrogram as a PNG beside its .npy (magma colormap).
     #[arg(long)]
     png: bool,
-    /// PNG pixels per bin.
-    #[arg(long, default_value_t = 3)]
-    png_scale: usize,
+    /// PNG pixels per bin (1 to 16).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=16))]
+    png_scale: u16,
     /// Replace existing output files.
     #[arg(long)]
     overwrite: bool,
@@ -84,22 +84,31 @@ struct Args {
     /// Featurize all-zero files (a constant map) instead of reporting them.
     #[arg(long)]
     keep_silent: bool,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
+    /// Worker threads (default: all cores; 1 to 256).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
 }
 
-fn config(a: &Args) -> LogMelConfig {
-    LogMelConfig {
+/// `Some(v)` for a positive setting, `None` for 0 (the flag's "off"), an error for a
+/// negative or non-finite one (NaN must not pass for "off").
+fn optional(name: &str, v: f32) -> Result<Option<f32>> {
+    if !(v.is_finite() && v >= 0.0) {
+        anyhow::bail!("--{name} must be a finite number >= 0 (0 turns it off), got {v}");
+    }
+    Ok((v > 0.0).then_some(v))
+}
+
+fn config(a: &Args) -> Result<LogMelConfig> {
+    Ok(LogMelConfig {
         sample_rate: a.sample_rate,
         n_fft: a.n_fft,
         hop_length: a.hop,
         n_mels: a.n_mels,
         fmin: a.fmin,
-        fmax: (a.fmax > 0.0).then_some(a.fmax),
-        top_db: (a.top_db > 0.0).then_some(a.top_db),
-        trim_db: (a.trim_db > 0.0).then_some(a.trim_db),
-        duration_secs: (a.duration > 0.0).then_some(a.duration),
+        fmax: optional("fmax", a.fmax)?,
+        top_db: optional("top-db", a.top_db)?,
+        trim_db: optional("trim-db", a.trim_db)?,
+        duration_secs: optional("duration", a.duration)?,
         crop: match a.crop {
             CropArg::Start => Crop::Start,
             CropArg::Center => Crop::Center,
@@ -111,7 +120,7 @@ fn config(a: &Args) -> LogMelConfig {
             SilencePolicy::Reject
         },
         ..LogMelConfig::default()
-    }
+    })
 }
 
 fn one(logmel: &LogMel, input: &Path, out: &Path, a: &Args) -> Result<(usize, usize)> {
@@ -124,7 +133,7 @@ fn one(logmel: &LogMel, input: &Path, out: &Path, a: &Args) -> Result<(usize, us
         write_spectrogram_png(
             &out.with_extension("png"),
             &features,
-            a.png_scale,
+            usize::from(a.png_scale),
             a.overwrite,
         )?;
     }
@@ -134,11 +143,11 @@ fn one(logmel: &LogMel, input: &Path, out: &Path, a: &Args) -> Result<(usize, us
 fn main() {
     run(|| {
         let args = Args::parse();
-        let logmel = LogMel::new(config(&args)).context("invalid feature settings")?;
+        let logmel = LogMel::new(config(&args)?).context("invalid feature settings")?;
         let inputs = collect_inputs(&args.inputs)?;
         if let Some(t) = args.threads {
             rayon::ThreadPoolBuilder::new()
-                .num_threads(t)
+                .num_threads(usize::from(t))
                 .build_global()?;
         }
         let single = inputs.len() == 1

@@ -141,6 +141,12 @@ pub fn write_spectrogram_png(
         bail!("nothing to draw: the spectrogram is {rows} x {cols}");
     }
     let scale = scale.max(1);
+    // The picture is allocated whole: refuse sizes no one can look at (a scale of 10 000
+    // once asked for 3.6 TB).
+    let pixels_wanted = rows.saturating_mul(cols).saturating_mul(scale * scale);
+    if scale > 64 || pixels_wanted > 1 << 28 {
+        bail!("a {rows} x {cols} spectrogram at {scale} pixels per bin is too large to draw");
+    }
     let (lo, hi) = db
         .iter()
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {

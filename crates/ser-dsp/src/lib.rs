@@ -72,7 +72,7 @@ pub use audio::Audio;
 pub use batch::{BatchError, extract_batch};
 pub use db::{DbConfig, Ref, amplitude_to_db, power_to_db, power_to_db_in_place};
 pub use error::{Error, Result};
-pub use logmel::{LogMel, LogMelConfig, SilencePolicy};
+pub use logmel::{LogMel, LogMelConfig, MAX_DURATION_SECS, SilencePolicy};
 pub use mel::{
     MelConfig, MelFilterbank, MelNorm, MelScale, MelSpectrogram, MelSpectrogramConfig,
     fft_frequencies, hz_to_mel, mel_frequencies, mel_to_hz,

@@ -38,6 +38,10 @@ pub enum SilencePolicy {
     Keep,
 }
 
+/// The longest fixed duration a [`LogMelConfig`] may ask for, in seconds (10 minutes):
+/// padding to it allocates that much whatever the input's length.
+pub const MAX_DURATION_SECS: f32 = 600.0;
+
 /// Parameters of [`LogMel`]; the defaults are the research pipeline's.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -61,7 +65,8 @@ pub struct LogMelConfig {
     pub top_db: Option<f32>,
     /// Silence-trim threshold in dB (20; `None` disables trimming).
     pub trim_db: Option<f32>,
-    /// Fixed duration in seconds (3; `None` keeps the full length).
+    /// Fixed duration in seconds (3; `None` keeps the full length); at most
+    /// [`MAX_DURATION_SECS`].
     pub duration_secs: Option<f32>,
     /// Which part of a too-long input is kept (the start, as the research).
     pub crop: Crop,
@@ -168,11 +173,13 @@ impl LogMel {
     pub fn new(config: LogMelConfig) -> Result<Self> {
         crate::resample::check_sample_rate(config.sample_rate)?;
         if let Some(d) = config.duration_secs {
-            if !(d.is_finite() && d > 0.0 && d <= 86_400.0) {
+            // Padding allocates the whole duration whatever the input's length: a fixed
+            // duration is for model inputs, and `None` keeps a long input whole.
+            if !(d.is_finite() && d > 0.0 && d <= MAX_DURATION_SECS) {
                 return Err(Error::InvalidConfig {
                     field: "duration_secs",
                     value: d.to_string(),
-                    reason: "must be in (0, 86400] seconds (None keeps the full length)",
+                    reason: "must be in (0, 600] seconds (None keeps the full length)",
                 });
             }
         }

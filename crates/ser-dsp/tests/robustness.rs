@@ -315,6 +315,14 @@ fn resampler_cost_is_bounded_for_any_rates() {
         assert!(StreamingResampler::new(from, to).is_err());
     }
     // A feature configuration outside the range is refused at its constructor.
+    // A fixed duration pads to its length whatever the input: at most 10 minutes.
+    for d in [600.5f32, 86_400.0, f32::NAN] {
+        let cfg = ser_dsp::LogMelConfig {
+            duration_secs: Some(d),
+            ..Default::default()
+        };
+        assert!(ser_dsp::LogMel::new(cfg).is_err(), "{d}");
+    }
     for rate in [0u32, 999, 768_001, u32::MAX] {
         let cfg = ser_dsp::LogMelConfig {
             sample_rate: rate,

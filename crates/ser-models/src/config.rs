@@ -351,6 +351,20 @@ impl ModelConfig {
                 return Err(Error::config(field, p, "must be in [0, 1)"));
             }
         }
+        if !(self.bn_momentum.is_finite() && self.bn_momentum > 0.0 && self.bn_momentum <= 1.0) {
+            return Err(Error::config(
+                "bn_momentum",
+                self.bn_momentum,
+                "must be in (0, 1]",
+            ));
+        }
+        if !(self.bn_eps.is_finite() && self.bn_eps > 0.0) {
+            return Err(Error::config(
+                "bn_eps",
+                self.bn_eps,
+                "must be finite and > 0",
+            ));
+        }
         if !(self.l2 >= 0.0 && self.l2.is_finite()) {
             return Err(Error::config("l2", self.l2, "must be finite and >= 0"));
         }
