@@ -406,6 +406,14 @@ fn main() {
             model.trainable_vars().len()
         );
         let ckpt = out.join("checkpoint");
+        if args.resume {
+            // Refuse to continue another run: a different model would take part of the
+            // weights, continue the history and replace the original.
+            RunConfig::load(out)
+                .with_context(|| format!("{} holds no run to resume", out.display()))?
+                .check_resume(&run_cfg)
+                .context("--resume")?;
+        }
         let mut trainer = if args.resume {
             let t = Trainer::resume(&model, &ckpt, Some(args.epochs))?;
             eprintln!("resuming after epoch {}", t.state().epoch);

@@ -133,6 +133,80 @@ impl RunConfig {
     }
 }
 
+impl RunConfig {
+    /// Checks that `requested`, the configuration a resumed run would train with, is the
+    /// run this configuration describes: same model, features, classes, data, split, seed,
+    /// over-sampling and training settings, except the number of epochs (which a resume
+    /// may raise).
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first setting that differs, with both values.
+    pub fn check_resume(&self, requested: &RunConfig) -> Result<()> {
+        let mut a = self.train.clone();
+        a.epochs = requested.train.epochs;
+        let differs: [(&'static str, bool, String, String); 8] = [
+            (
+                "model",
+                self.model != requested.model,
+                format!("{:?}", self.model),
+                format!("{:?}", requested.model),
+            ),
+            (
+                "features",
+                self.features != requested.features,
+                format!("{:?}", self.features),
+                format!("{:?}", requested.features),
+            ),
+            (
+                "classes",
+                self.classes != requested.classes,
+                format!("{:?}", self.classes),
+                format!("{:?}", requested.classes),
+            ),
+            (
+                "data",
+                self.data != requested.data,
+                format!("{:?}", self.data),
+                format!("{:?}", requested.data),
+            ),
+            (
+                "split",
+                self.split != requested.split,
+                self.split.clone(),
+                requested.split.clone(),
+            ),
+            (
+                "seed",
+                self.seed != requested.seed,
+                self.seed.to_string(),
+                requested.seed.to_string(),
+            ),
+            (
+                "oversampled_to",
+                self.oversampled_to != requested.oversampled_to,
+                format!("{:?}", self.oversampled_to),
+                format!("{:?}", requested.oversampled_to),
+            ),
+            (
+                "train",
+                a != requested.train,
+                format!("{a:?}"),
+                format!("{:?}", requested.train),
+            ),
+        ];
+        match differs.into_iter().find(|d| d.1) {
+            Some((field, _, was, now)) => Err(Error::config(
+                field,
+                now,
+                format!(
+                    "the run to resume was trained with {was}; start a new run (or --overwrite)"
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Reads `dir/config.json` and loads `dir/model.safetensors` onto `device`.
 ///
 /// # Errors

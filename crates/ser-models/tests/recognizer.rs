@@ -430,3 +430,39 @@ fn the_parameter_estimate_is_the_models_and_hostile_sizes_are_refused() {
         assert!(matches!(e, Error::Config { .. }), "{e}");
     }
 }
+
+#[test]
+fn a_resume_must_be_the_same_run() {
+    let run = tiny().config().clone();
+    let mut longer = run.clone();
+    longer.train.epochs += 10;
+    run.check_resume(&longer).unwrap();
+    let mut other = run.clone();
+    other.model.architecture = Architecture::Cnn;
+    let e = run.check_resume(&other).unwrap_err();
+    assert!(e.to_string().contains("model"), "{e}");
+    let mut other = run.clone();
+    other.features.hop_length = 375;
+    assert!(
+        run.check_resume(&other)
+            .unwrap_err()
+            .to_string()
+            .contains("features")
+    );
+    let mut other = run.clone();
+    other.data.push("elsewhere".into());
+    assert!(
+        run.check_resume(&other)
+            .unwrap_err()
+            .to_string()
+            .contains("data")
+    );
+    let mut other = run.clone();
+    other.seed += 1;
+    assert!(
+        run.check_resume(&other)
+            .unwrap_err()
+            .to_string()
+            .contains("seed")
+    );
+}
