@@ -38,7 +38,7 @@ use ser_examples::runs::{bar, corpus_of, dataset, featurize, oversample};
 use ser_models::features::fit_normalization;
 use ser_models::hub::{HubWeights, load_vgg19_features};
 use ser_models::optim::AdamConfig;
-use ser_models::run::{RunConfig, class_names, input_shape};
+use ser_models::run::{RunConfig, RunDirMode, class_names, input_shape, prepare_run_dir};
 use ser_models::train::{Dataset, Event, LrSchedule, TrainConfig, Trainer, predict};
 use ser_models::{Architecture, InputMode, Model, ModelConfig, parse_device};
 
@@ -220,13 +220,23 @@ fn main() {
         }
         let (device, device_desc) = parse_device(&args.device)?;
         let out = &args.out;
-        if out.join("config.json").exists() && !args.resume && !args.overwrite {
+        let mode = match (args.resume, args.overwrite) {
+            (true, true) => bail!("--resume and --overwrite contradict each other"),
+            (true, false) => RunDirMode::Resume,
+            (false, true) => RunDirMode::Overwrite,
+            (false, false) => RunDirMode::New,
+        };
+        if mode == RunDirMode::New && out.join("config.json").exists() {
             bail!(
                 "{} already holds a run (pass --resume to continue it or --overwrite to replace it)",
                 out.display()
             );
         }
-        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        // Checked now (a folder of someone else's files is refused in every mode); an old
+        // run is cleared (--overwrite) only once there is something to write.
+        if mode != RunDirMode::Overwrite || !out.join("config.json").exists() {
+            prepare_run_dir(out, mode)?;
+        }
 
         // 1. Data.
         let report = scan(&args.data, None, &LabelPolicy::default())?;
@@ -248,6 +258,10 @@ fn main() {
             report.rejected.len(),
             report.duplicates.len()
         );
+        if mode == RunDirMode::Overwrite {
+            prepare_run_dir(out, mode)?;
+        }
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         let split_path = out.join("split.csv");
         let mut assignments = if args.resume && split_path.exists() {
             read_manifest(&split_path)?

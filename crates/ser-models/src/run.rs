@@ -207,6 +207,85 @@ impl RunConfig {
     }
 }
 
+/// The files and folders a run directory may hold, as `train` writes them: what
+/// [`prepare_run_dir`] removes for [`RunDirMode::Overwrite`].
+pub const RUN_FILES: [&str; 9] = [
+    CONFIG_FILE,
+    WEIGHTS_FILE,
+    "model.json",
+    "split.csv",
+    "history.json",
+    "metrics.json",
+    "confusion.png",
+    "curves.png",
+    "checkpoint",
+];
+
+/// What a training program means to do with its output folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunDirMode {
+    /// A new run: the folder must not exist, or be empty.
+    New,
+    /// Continue the run in the folder (it must hold one).
+    Resume,
+    /// Replace the run in the folder: its files ([`RUN_FILES`]) are removed, so that
+    /// nothing of the old run is left to describe another model.
+    Overwrite,
+}
+
+/// Checks (and for [`RunDirMode::Overwrite`] clears) a run's output folder before training,
+/// so that nothing a user has is overwritten without asking: a folder that is not empty and
+/// holds no run of ours (`config.json`) is refused whatever the mode, an existing run
+/// needs `Resume` or `Overwrite`. The folder itself is not created here: create it when
+/// there is something to write.
+///
+/// # Errors
+/// [`Error::Exists`] for a run or foreign files in the way, [`Error::Checkpoint`] for a
+/// resume without a run, [`Error::Io`] if the folder cannot be read or cleared.
+pub fn prepare_run_dir(dir: &Path, mode: RunDirMode) -> Result<()> {
+    let entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .map(|e| e.map(|e| e.path()))
+            .collect::<std::io::Result<_>>()
+            .map_err(|e| Error::io(dir, e))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    let is_run = dir.join(CONFIG_FILE).is_file();
+    if !entries.is_empty() && !is_run {
+        return Err(Error::Exists {
+            path: dir.to_path_buf(),
+        });
+    }
+    match mode {
+        RunDirMode::New if is_run => Err(Error::Exists {
+            path: dir.to_path_buf(),
+        }),
+        RunDirMode::Resume if !is_run => Err(Error::Checkpoint {
+            path: dir.to_path_buf(),
+            message: "there is no run here to resume".into(),
+        }),
+        RunDirMode::Overwrite if is_run => {
+            for name in RUN_FILES {
+                let path = dir.join(name);
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                match removed {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::io(&path, e));
+                    }
+                    _ => {}
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Reads `dir/config.json` and loads `dir/model.safetensors` onto `device`.
 ///
 /// # Errors
