@@ -110,11 +110,20 @@ fn main() {
         for r in report.rejected.iter().take(SHOW) {
             println!("  rejected {}: {}", r.path.display(), r.reason);
         }
+        if report.rejected.len() > SHOW {
+            println!("  ... and {} more rejected", report.rejected.len() - SHOW);
+        }
         for d in report.duplicates.iter().take(SHOW) {
             println!(
                 "  duplicate {} (same bytes as {})",
                 d.path.display(),
                 d.same_as.display()
+            );
+        }
+        if report.duplicates.len() > SHOW {
+            println!(
+                "  ... and {} more duplicates",
+                report.duplicates.len() - SHOW
             );
         }
         if report.utterances.is_empty() {
