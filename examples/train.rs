@@ -184,6 +184,13 @@ fn split_assignments(
         }
         SplitArg::Speaker => {
             let speakers: BTreeSet<&str> = utterances.iter().map(|u| u.speaker.as_str()).collect();
+            if let Some(s) = args
+                .val_speakers
+                .iter()
+                .find(|s| args.test_speakers.contains(s))
+            {
+                bail!("speaker `{s}` is in both --test-speakers and --val-speakers");
+            }
             for s in args.test_speakers.iter().chain(&args.val_speakers) {
                 if !speakers.contains(s.as_str()) {
                     bail!(
@@ -258,10 +265,6 @@ fn main() {
             report.rejected.len(),
             report.duplicates.len()
         );
-        if mode == RunDirMode::Overwrite {
-            prepare_run_dir(out, mode)?;
-        }
-        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         let split_path = out.join("split.csv");
         let mut assignments = if args.resume && split_path.exists() {
             read_manifest(&split_path)?
@@ -284,6 +287,20 @@ fn main() {
             assignments
                 .retain(|a| a.split != Some(Split::Train) || keep.contains(&a.utterance.path));
         }
+        let count = |s: Split| assignments.iter().filter(|a| a.split == Some(s)).count();
+        if count(Split::Train) == 0 {
+            bail!("the split left no training clips");
+        }
+        if count(Split::Validation) == 0 && count(Split::Test) == 0 {
+            bail!(
+                "the split left no validation and no test clips: nothing would measure the model \
+                 (a speaker-independent split needs at least 3 speakers; --split random mixes them)"
+            );
+        }
+        if mode == RunDirMode::Overwrite {
+            prepare_run_dir(out, mode)?;
+        }
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         write_manifest(&split_path, &assignments, WriteMode::Overwrite)?;
         let of = |s: Split| -> Vec<&ser_datasets::Utterance> {
             assignments
