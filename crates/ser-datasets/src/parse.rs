@@ -770,6 +770,17 @@ impl CorpusParser for TessParser {
             Some((tess_speaker(s)?, tess_folder_label(label)))
         });
         let name_speaker = p.stem.split_once('_').and_then(|(s, _)| tess_speaker(s));
+        if let (Some((folder_speaker, _)), Some(named)) = (folder.as_ref(), name_speaker) {
+            if *folder_speaker != named {
+                // A YAF_* file in an OAF folder: which speaker it is cannot be known, and
+                // the wrong one would leak a speaker across a speaker-independent split.
+                return Err(bad(
+                    c,
+                    path,
+                    format_args!("speaker {named} is in a folder of {folder_speaker}"),
+                ));
+            }
+        }
         let speaker = match (folder.as_ref(), name_speaker) {
             (Some((s, _)), _) => *s,
             (None, Some(s)) => s,

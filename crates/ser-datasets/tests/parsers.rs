@@ -1320,3 +1320,27 @@ fn bad_names_are_errors_with_reasons() {
         ("tess:YAF", Some(Emotion::Surprise))
     );
 }
+
+#[test]
+fn tess_file_of_the_other_speaker_in_a_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let policy = LabelPolicy::default();
+    std::fs::create_dir_all(root.join("OAF_angry")).unwrap();
+    let wrong = root.join("OAF_angry/YAF_back_angry.wav");
+    let e = TessParser.parse(root, &wrong, &policy).unwrap_err();
+    assert!(e.to_string().contains("YAF"), "{e}");
+    // The name's own speaker, or none (TESS's own OA_bite_neutral), is fine.
+    let right = root.join("OAF_angry/OAF_back_angry.wav");
+    let u = TessParser.parse(root, &right, &policy).unwrap().unwrap();
+    assert_eq!(u.speaker, "tess:OAF");
+    let odd = root.join("OAF_angry/OA_bite_angry.wav");
+    assert_eq!(
+        TessParser
+            .parse(root, &odd, &policy)
+            .unwrap()
+            .unwrap()
+            .speaker,
+        "tess:OAF"
+    );
+}

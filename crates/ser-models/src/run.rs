@@ -289,10 +289,28 @@ pub fn prepare_run_dir(dir: &Path, mode: RunDirMode) -> Result<()> {
 /// Reads `dir/config.json` and loads `dir/model.safetensors` onto `device`.
 ///
 /// # Errors
-/// As [`RunConfig::load`]; missing or unreadable weights, or weights that do not fit the
-/// configuration.
+/// As [`RunConfig::load`]; a `model.json` beside them that describes another model;
+/// missing or unreadable weights, or weights that do not fit the configuration (a head
+/// with another number of classes among them).
 pub fn load_run(dir: &Path, device: &Device) -> Result<(RunConfig, Model)> {
     let cfg = RunConfig::load(dir)?;
+    // `train` also writes the model's configuration alone; one that disagrees means the
+    // folder was edited or mixed with another run's files.
+    let model_json = dir.join("model.json");
+    if model_json.is_file() {
+        let alone: crate::ModelConfig = crate::io::load_json(&model_json)?;
+        if alone != cfg.model {
+            return Err(Error::config(
+                "model.json",
+                format!("{:?}", alone.architecture),
+                format!(
+                    "disagrees with the model of {CONFIG_FILE} ({:?}) in {}",
+                    cfg.model.architecture,
+                    dir.display()
+                ),
+            ));
+        }
+    }
     let model = Model::new(cfg.model.clone(), cfg.seed, device)?;
     model.load_weights(&dir.join(WEIGHTS_FILE))?;
     Ok((cfg, model))

@@ -466,3 +466,31 @@ fn a_resume_must_be_the_same_run() {
             .contains("seed")
     );
 }
+
+#[test]
+fn a_run_folder_must_agree_with_itself() {
+    let r = tiny();
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path();
+    ser_models::io::save_json(&run.join("config.json"), r.config()).unwrap();
+    r.model()
+        .save_weights(&run.join("model.safetensors"))
+        .unwrap();
+    Recognizer::from_run(run, &Device::Cpu).unwrap();
+    // A model.json of another architecture beside it is refused, not ignored.
+    let mut other = r.config().model.clone();
+    other.architecture = Architecture::Cnn;
+    ser_models::io::save_json(&run.join("model.json"), &other).unwrap();
+    let e = Recognizer::from_run(run, &Device::Cpu).unwrap_err();
+    assert!(e.to_string().contains("model.json"), "{e}");
+    ser_models::io::save_json(&run.join("model.json"), &r.config().model).unwrap();
+    Recognizer::from_run(run, &Device::Cpu).unwrap();
+    // Edited classes are refused (they would name the outputs wrongly).
+    let mut edited = r.config().clone();
+    edited.classes.swap(0, 1);
+    ser_models::io::save_json(&run.join("config.json"), &edited).unwrap();
+    assert!(matches!(
+        Recognizer::from_run(run, &Device::Cpu),
+        Err(Error::Config { .. })
+    ));
+}
