@@ -34,7 +34,8 @@ pub struct Input {
 /// Expands files and directories (recursively, sorted) into audio inputs.
 ///
 /// # Errors
-/// A path that does not exist, or a directory that cannot be read.
+/// A path that does not exist, or a directory that cannot be read; two inputs that would
+/// write the same output (`a.wav` and `a.flac`, or `a.WAV`, in one folder).
 pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
     let mut out = Vec::new();
     for p in paths {
@@ -65,6 +66,20 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
             });
         } else {
             bail!("{}: no such file or directory", p.display());
+        }
+    }
+    // `a.wav`, `a.flac` and `a.WAV` would write the same `a.npy`: refuse rather than let
+    // one output replace another. (Case-insensitively, for case-insensitive file systems.)
+    let mut seen: std::collections::HashMap<String, &Path> = std::collections::HashMap::new();
+    for input in &out {
+        let key = input.relative.to_string_lossy().to_lowercase();
+        if let Some(first) = seen.insert(key, &input.path) {
+            bail!(
+                "{} and {} would write the same output ({}): rename one or run them separately",
+                first.display(),
+                input.path.display(),
+                input.relative.display()
+            );
         }
     }
     Ok(out)
