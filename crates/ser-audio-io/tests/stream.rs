@@ -23,7 +23,7 @@ mod common;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use common::{Fmt, Rng, all_fixtures, fixture, wav, wav_declaring};
+use common::{Fmt, Rng, all_fixtures, assert_bits_eq, fixture, wav, wav_declaring};
 use ser_audio_io::{
     AudioStream, Error, LoadOptions, READER_PATH, Result, load, load_reader, open_stream,
     open_stream_reader,
@@ -61,21 +61,6 @@ fn drain(mut stream: AudioStream) -> Drained {
     }
     assert_eq!(stream.frames_decoded(), samples.len() as u64);
     Drained { samples, end }
-}
-
-/// Asserts bit-identical samples, naming the first difference.
-fn assert_bits_eq(got: &[f32], expected: &[f32], what: &str) {
-    assert_eq!(got.len(), expected.len(), "{what}: length");
-    if let Some(i) = got
-        .iter()
-        .zip(expected)
-        .position(|(g, e)| g.to_bits() != e.to_bits())
-    {
-        panic!(
-            "{what}: sample {i}: stream {:e}, load {:e}",
-            got[i], expected[i]
-        );
-    }
 }
 
 /// Streams `path` (from the file and from its bytes) and compares with `load`.

@@ -9,7 +9,7 @@ mod common;
 use std::io::{Cursor, Seek, SeekFrom};
 use std::path::Path;
 
-use common::{Fmt, Rng, wav};
+use common::{Fmt, Rng, assert_bits_eq, wav};
 use ser_audio_io::{LoadOptions, load, load_multichannel, load_reader, load_reader_multichannel};
 
 /// Writes a WAV file with hound.
@@ -30,18 +30,6 @@ fn int_spec(channels: u16, bits: u16) -> hound::WavSpec {
     }
 }
 
-/// Asserts bit-identical `f32` slices, naming the first difference.
-fn assert_bits_eq(got: &[f32], expected: &[f32]) {
-    assert_eq!(got.len(), expected.len(), "length");
-    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
-        assert_eq!(
-            g.to_bits(),
-            e.to_bits(),
-            "sample {i}: got {g:e}, expected {e:e}"
-        );
-    }
-}
-
 #[test]
 fn wav_int16_every_code_is_code_over_32768() {
     let dir = tempfile::tempdir().unwrap();
@@ -52,7 +40,7 @@ fn wav_int16_every_code_is_code_over_32768() {
     let audio = load(&path).unwrap();
     assert_eq!(audio.sample_rate(), 16_000);
     let expected: Vec<f32> = codes.iter().map(|&c| f32::from(c) / 32_768.0).collect();
-    assert_bits_eq(audio.samples(), &expected);
+    assert_bits_eq(audio.samples(), &expected, "wav");
     assert_eq!(audio.samples()[0], -1.0);
     assert_eq!(audio.samples()[65_535], 32_767.0 / 32_768.0);
 }
@@ -75,7 +63,7 @@ fn wav_uint8_every_code_is_u_minus_128_over_128() {
     let expected: Vec<f32> = (0u8..=255)
         .map(|u| (f32::from(u) - 128.0) / 128.0)
         .collect();
-    assert_bits_eq(audio.samples(), &expected);
+    assert_bits_eq(audio.samples(), &expected, "wav");
 }
 
 #[test]
@@ -89,7 +77,7 @@ fn wav_int24_codes_are_code_over_2_pow_23() {
 
     let audio = load(&path).unwrap();
     let expected: Vec<f32> = codes.iter().map(|&c| c as f32 / 8_388_608.0).collect();
-    assert_bits_eq(audio.samples(), &expected);
+    assert_bits_eq(audio.samples(), &expected, "wav");
     assert_eq!(audio.samples()[0], -1.0);
 }
 
@@ -112,8 +100,8 @@ fn wav_int32_codes_are_code_over_2_pow_31_rounded_once() {
         .iter()
         .map(|&c| (f64::from(c) / 2_147_483_648.0) as f32)
         .collect();
-    assert_bits_eq(&expected, &via_f64);
-    assert_bits_eq(audio.samples(), &expected);
+    assert_bits_eq(&expected, &via_f64, "wav");
+    assert_bits_eq(audio.samples(), &expected, "wav");
     assert_eq!(audio.samples()[6], 1.0, "i32::MAX rounds to 1.0 in f32");
 }
 
@@ -143,7 +131,7 @@ fn wav_float32_is_passed_through_bit_for_bit() {
 
     let audio = load(&path).unwrap();
     assert_eq!(audio.sample_rate(), 22_050);
-    assert_bits_eq(audio.samples(), &values);
+    assert_bits_eq(audio.samples(), &values, "wav");
 }
 
 #[test]
@@ -155,7 +143,7 @@ fn wav_float64_hand_built_rounds_to_nearest_f32() {
     let audio = load_reader(Cursor::new(bytes), Some("wav"), &LoadOptions::default()).unwrap();
     assert_eq!(audio.sample_rate(), 8_000);
     let expected: Vec<f32> = values.iter().map(|&v| v as f32).collect();
-    assert_bits_eq(audio.samples(), &expected);
+    assert_bits_eq(audio.samples(), &expected, "wav");
 }
 
 #[test]
@@ -180,14 +168,14 @@ fn wav_extensible_pcm16_stereo_keeps_and_averages_channels() {
         .flatten()
         .map(|&s| f32::from(s) / 32_768.0)
         .collect();
-    assert_bits_eq(multi.samples(), &expected);
+    assert_bits_eq(multi.samples(), &expected, "wav");
 
     let mono = load_reader(Cursor::new(bytes), None, &LoadOptions::default()).unwrap();
     let expected_mono: Vec<f32> = frames
         .iter()
         .map(|[l, r]| (f32::from(*l) / 32_768.0 + f32::from(*r) / 32_768.0) / 2.0)
         .collect();
-    assert_bits_eq(mono.samples(), &expected_mono);
+    assert_bits_eq(mono.samples(), &expected_mono, "wav");
 }
 
 #[test]
@@ -199,7 +187,7 @@ fn wav_extensible_24_valid_bits_in_32_bit_container_is_read_as_int32() {
 
     let audio = load_reader(Cursor::new(bytes), None, &LoadOptions::default()).unwrap();
     let expected: Vec<f32> = codes.iter().map(|&c| c as f32 / 8_388_608.0).collect();
-    assert_bits_eq(audio.samples(), &expected);
+    assert_bits_eq(audio.samples(), &expected, "wav");
 }
 
 #[test]
@@ -210,7 +198,7 @@ fn wav_extensible_float32_is_passed_through() {
 
     let audio = load_reader(Cursor::new(bytes), None, &LoadOptions::default()).unwrap();
     assert_eq!(audio.sample_rate(), 48_000);
-    assert_bits_eq(audio.samples(), &values);
+    assert_bits_eq(audio.samples(), &values, "wav");
 }
 
 #[test]
@@ -226,7 +214,7 @@ fn wav_stereo_downmix_is_librosa_to_mono() {
         .chunks_exact(2)
         .map(|f| (f32::from(f[0]) / 32_768.0 + f32::from(f[1]) / 32_768.0) / 2.0)
         .collect();
-    assert_bits_eq(mono.samples(), &expected);
+    assert_bits_eq(mono.samples(), &expected, "wav");
 
     let multi = load_multichannel(&path, &LoadOptions::default()).unwrap();
     assert_eq!(multi.channels(), 2);
@@ -247,7 +235,7 @@ fn wav_three_channels_keep_their_order() {
     let expected: Vec<f32> = (0..100)
         .map(|i| f32::from(1_000 + i as i16) / 32_768.0)
         .collect();
-    assert_bits_eq(second.samples(), &expected);
+    assert_bits_eq(second.samples(), &expected, "wav");
     // The mean divides by 3 (not multiply by 1/3), as numpy does.
     let mono = load(&path).unwrap();
     let f = multi.frame(7).unwrap();

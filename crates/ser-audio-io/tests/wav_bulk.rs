@@ -12,7 +12,7 @@ mod common;
 use std::io::Cursor;
 use std::path::Path;
 
-use common::{Fmt, Rng, all_fixtures, fixture, wav, wav_declaring};
+use common::{Fmt, Rng, all_fixtures, assert_bits_eq, fixture, wav, wav_declaring};
 use ser_audio_io::{
     DecodeErrorPolicy, Error, LoadOptions, MultiChannelAudio, WavDecoder, load_multichannel,
     load_reader, load_reader_multichannel, load_with,
@@ -28,21 +28,6 @@ fn options(decoder: WavDecoder, policy: DecodeErrorPolicy) -> LoadOptions {
     LoadOptions::default()
         .with_wav_decoder(decoder)
         .with_on_decode_error(policy)
-}
-
-/// Asserts bit-identical samples, naming the first difference.
-fn assert_bits_eq(got: &[f32], expected: &[f32], what: &str) {
-    assert_eq!(got.len(), expected.len(), "{what}: length");
-    if let Some(i) = got
-        .iter()
-        .zip(expected)
-        .position(|(g, e)| g.to_bits() != e.to_bits())
-    {
-        panic!(
-            "{what}: sample {i}: bulk {:e}, Symphonia {:e}",
-            got[i], expected[i]
-        );
-    }
 }
 
 fn assert_audio_eq(bulk: &MultiChannelAudio, symphonia: &MultiChannelAudio, what: &str) {

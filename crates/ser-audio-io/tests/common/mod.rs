@@ -154,3 +154,19 @@ impl Rng {
         (self.next_u64() >> 40) as f32 / (1u64 << 23) as f32 - 1.0
     }
 }
+
+/// Asserts bit-identical `f32` slices (`got` from the code under test, `expected` from the
+/// reference), naming the first difference.
+pub(crate) fn assert_bits_eq(got: &[f32], expected: &[f32], what: &str) {
+    assert_eq!(got.len(), expected.len(), "{what}: length");
+    if let Some(i) = got
+        .iter()
+        .zip(expected)
+        .position(|(g, e)| g.to_bits() != e.to_bits())
+    {
+        panic!(
+            "{what}: sample {i}: got {:e}, expected {:e}",
+            got[i], expected[i]
+        );
+    }
+}
