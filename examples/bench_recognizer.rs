@@ -17,9 +17,7 @@ use std::time::Instant;
 use anyhow::bail;
 use clap::Parser;
 use ser_dsp::Audio;
-use ser_examples::run;
-use ser_models::Recognizer;
-use ser_models::candle_core::Device;
+use ser_examples::{recognizer, run};
 use ser_models::timeline::TimelineConfig;
 
 #[global_allocator]
@@ -61,10 +59,7 @@ fn main() {
         if args.iters == 0 {
             bail!("--iters must be at least 1");
         }
-        let recognizer = match &args.run {
-            Some(dir) => Recognizer::from_run(dir, &Device::Cpu)?,
-            None => Recognizer::shipped(&Device::Cpu)?,
-        };
+        let recognizer = recognizer(args.run.as_deref(), "cpu")?;
         let clip = ser_audio_io::load(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../fixtures/audio/speech_long_16k.wav"

@@ -24,10 +24,10 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use clap::{Parser, ValueEnum};
 use ser_datasets::{LabelPolicy, Split, read_manifest, scan};
-use ser_examples::run;
 use ser_examples::runs::{corpus_of, dataset, featurize};
+use ser_examples::{recognizer, run};
+use ser_models::parse_device;
 use ser_models::train::predict;
-use ser_models::{Recognizer, load_run, parse_device};
 
 #[global_allocator]
 static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
@@ -67,17 +67,8 @@ struct Args {
 fn main() {
     run(|| {
         let args = Args::parse();
-        let (device, device_desc) = parse_device(&args.device)?;
-        let (cfg, model) = match &args.run {
-            Some(dir) => load_run(dir, &device)?,
-            None => {
-                eprintln!(
-                    "shipped model: trained on RAVDESS actors 01-14 (validation 15-16); weights \
-                     CC BY-NC-SA 4.0 (non-commercial), see docs/model-card.md"
-                );
-                Recognizer::shipped(&device)?.into_parts()
-            }
-        };
+        let (_, device_desc) = parse_device(&args.device)?;
+        let (cfg, model) = recognizer(args.run.as_deref(), &args.device)?.into_parts();
         let report = scan(&args.data, None, &LabelPolicy::default())?;
         let mut utterances: Vec<_> = report
             .utterances

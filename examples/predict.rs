@@ -28,14 +28,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::bail;
 use clap::Parser;
 use ser_datasets::{CorpusParser, Emotion, LabelPolicy, RavdessParser, TessParser};
-use ser_examples::run;
 use ser_examples::timeline_out::{csv_header, timeline_csv, timeline_json};
 use ser_examples::timeline_plot::draw_timeline;
+use ser_examples::{recognizer, run};
 use ser_models::timeline::{Timeline, TimelineConfig};
-use ser_models::{Error as ModelError, Prediction, Recognizer, parse_device};
+use ser_models::{Error as ModelError, Prediction};
 
 #[global_allocator]
 static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
@@ -126,21 +126,6 @@ fn print_text(file: &Path, t: &Timeline, overall: &Prediction, truth: Option<Emo
     }
 }
 
-fn load_recognizer(args: &Args) -> Result<Recognizer> {
-    let (device, _) = parse_device(&args.device)?;
-    Ok(match &args.run {
-        Some(dir) => Recognizer::from_run(dir, &device)
-            .with_context(|| format!("loading the run {}", dir.display()))?,
-        None => {
-            eprintln!(
-                "shipped model: CNN-BLSTM-attention trained on RAVDESS actors 01-14; weights \
-                 CC BY-NC-SA 4.0 (non-commercial), see docs/model-card.md"
-            );
-            Recognizer::shipped(&device)?
-        }
-    })
-}
-
 fn main() {
     run(|| {
         let args = Args::parse();
@@ -154,7 +139,7 @@ fn main() {
             ..TimelineConfig::default()
         };
         if args.live {
-            let recognizer = load_recognizer(&args)?;
+            let recognizer = recognizer(args.run.as_deref(), &args.device)?;
             return live::run(&recognizer, &config);
         }
         if args.plot.is_some() && args.files.len() != 1 {
@@ -165,7 +150,7 @@ fn main() {
                 bail!("{} exists; pass --overwrite to replace it", png.display());
             }
         }
-        let recognizer = load_recognizer(&args)?;
+        let recognizer = recognizer(args.run.as_deref(), &args.device)?;
         config.validate(recognizer.sample_rate())?;
         if args.csv {
             println!("{}", csv_header());
@@ -178,11 +163,7 @@ fn main() {
                 .map_err(anyhow::Error::from)
                 .and_then(|t| match t.overall {
                     Some(overall) => Ok((t, overall)),
-                    None => Err(ModelError::NoSpeech {
-                        threshold_db: config.gate.threshold_db,
-                        min_speech_secs: config.gate.min_speech_secs,
-                    }
-                    .into()),
+                    None => Err(ModelError::no_speech(&config.gate).into()),
                 });
             match result {
                 Ok((t, overall)) => {

@@ -189,6 +189,26 @@ pub fn write_spectrogram_png(
     })
 }
 
+/// The recognizer of the run folder `run`, or the shipped model (saying on stderr what it
+/// was trained on and under which licence), on the device named `device`.
+///
+/// # Errors
+/// An unknown device; a run that cannot be loaded, named.
+pub fn recognizer(run: Option<&Path>, device: &str) -> Result<ser_models::Recognizer> {
+    let (device, _) = ser_models::parse_device(device)?;
+    Ok(match run {
+        Some(dir) => ser_models::Recognizer::from_run(dir, &device)
+            .with_context(|| format!("loading the run {}", dir.display()))?,
+        None => {
+            eprintln!(
+                "shipped model: CNN-BLSTM-attention trained on RAVDESS actors 01-14 (validation \
+                 15-16); weights CC BY-NC-SA 4.0 (non-commercial), see docs/model-card.md"
+            );
+            ser_models::Recognizer::shipped(&device)?
+        }
+    })
+}
+
 /// Runs `main`, printing an error as one line (with its causes) and exiting with status 1.
 pub fn run(main: impl FnOnce() -> Result<()>) {
     // A panic (a bug, or stdout closed under `| head`) is one line too, never a backtrace.

@@ -148,6 +148,14 @@ impl Error {
         }
     }
 
+    /// [`Error::NoSpeech`] for audio that `gate` finds no speech in.
+    pub fn no_speech(gate: &ser_dsp::SpeechGateConfig) -> Self {
+        Self::NoSpeech {
+            threshold_db: gate.threshold_db,
+            min_speech_secs: gate.min_speech_secs,
+        }
+    }
+
     pub(crate) fn config(field: &'static str, value: impl ToString, reason: impl ToString) -> Self {
         Self::Config {
             field,

@@ -212,7 +212,7 @@ impl Recognizer {
     /// [`Recognizer::featurize`].
     pub fn classify(&self, audio: &Audio) -> Result<Prediction> {
         if !self.gate.is_speech(audio.samples(), audio.sample_rate())? {
-            return Err(self.no_speech(&self.gate));
+            return Err(Error::no_speech(self.gate.config()));
         }
         let features = self.featurize(audio)?;
         let mut p = self.classify_features(&[features.view()])?;
@@ -286,12 +286,5 @@ impl Recognizer {
     /// [`Error::Config`] for a bad `config` or a sample rate the resampler refuses.
     pub fn stream(&self, sample_rate: u32, config: &TimelineConfig) -> Result<Stream<'_>> {
         Stream::new(self, sample_rate, config)
-    }
-
-    pub(crate) fn no_speech(&self, gate: &SpeechGate) -> Error {
-        Error::NoSpeech {
-            threshold_db: gate.config().threshold_db,
-            min_speech_secs: gate.config().min_speech_secs,
-        }
     }
 }
