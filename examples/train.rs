@@ -38,7 +38,9 @@ use ser_examples::runs::{bar, corpus_of, dataset, featurize, oversample};
 use ser_models::features::fit_normalization;
 use ser_models::hub::{HubWeights, load_vgg19_features};
 use ser_models::optim::AdamConfig;
-use ser_models::run::{RunConfig, RunDirMode, class_names, input_shape, prepare_run_dir};
+use ser_models::run::{
+    RunConfig, RunDirMode, check_run_dir, class_names, input_shape, prepare_run_dir,
+};
 use ser_models::train::{Dataset, Event, LrSchedule, TrainConfig, Trainer, predict};
 use ser_models::{Architecture, InputMode, Model, ModelConfig, parse_device};
 
@@ -233,17 +235,12 @@ fn main() {
             (false, true) => RunDirMode::Overwrite,
             (false, false) => RunDirMode::New,
         };
-        if mode == RunDirMode::New && out.join("config.json").exists() {
-            bail!(
-                "{} already holds a run (pass --resume to continue it or --overwrite to replace it)",
-                out.display()
-            );
-        }
-        // Checked now (a folder of someone else's files is refused in every mode); an old
-        // run is cleared (--overwrite) only once there is something to write.
-        if mode != RunDirMode::Overwrite || !out.join("config.json").exists() {
-            prepare_run_dir(out, mode)?;
-        }
+        // Checked now; an old run is cleared (--overwrite) only once there is something to
+        // write.
+        check_run_dir(out, mode).context(
+            "pass --resume to continue a run or --overwrite to replace it; a folder of other \
+             files is never written into",
+        )?;
 
         // 1. Data.
         let report = scan(&args.data, None, &LabelPolicy::default())?;
@@ -297,9 +294,7 @@ fn main() {
                  (a speaker-independent split needs at least 3 speakers; --split random mixes them)"
             );
         }
-        if mode == RunDirMode::Overwrite {
-            prepare_run_dir(out, mode)?;
-        }
+        prepare_run_dir(out, mode)?;
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         write_manifest(&split_path, &assignments, WriteMode::Overwrite)?;
         let of = |s: Split| -> Vec<&ser_datasets::Utterance> {

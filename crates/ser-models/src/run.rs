@@ -233,57 +233,60 @@ pub enum RunDirMode {
     Overwrite,
 }
 
-/// Checks (and for [`RunDirMode::Overwrite`] clears) a run's output folder before training,
-/// so that nothing a user has is overwritten without asking: a folder that is not empty and
-/// holds no run of ours (`config.json`) is refused whatever the mode, an existing run
-/// needs `Resume` or `Overwrite`. The folder itself is not created here: create it when
-/// there is something to write.
+/// Checks a run's output folder before training, without changing it, so that nothing a
+/// user has is overwritten without asking: a folder that is not empty and holds no run of
+/// ours (`config.json`) is refused whatever the mode, an existing run needs `Resume` or
+/// `Overwrite`, and a resume needs a run. The folder itself is not created here: create it
+/// when there is something to write.
 ///
 /// # Errors
 /// [`Error::Exists`] for a run or foreign files in the way, [`Error::Checkpoint`] for a
-/// resume without a run, [`Error::Io`] if the folder cannot be read or cleared.
-pub fn prepare_run_dir(dir: &Path, mode: RunDirMode) -> Result<()> {
-    let entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd
-            .map(|e| e.map(|e| e.path()))
-            .collect::<std::io::Result<_>>()
-            .map_err(|e| Error::io(dir, e))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+/// resume without a run, [`Error::Io`] if the folder cannot be read.
+pub fn check_run_dir(dir: &Path, mode: RunDirMode) -> Result<()> {
+    let not_empty = match std::fs::read_dir(dir) {
+        Ok(mut rd) => rd.next().is_some(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
         Err(e) => return Err(Error::io(dir, e)),
     };
     let is_run = dir.join(CONFIG_FILE).is_file();
-    if !entries.is_empty() && !is_run {
-        return Err(Error::Exists {
-            path: dir.to_path_buf(),
-        });
-    }
+    let exists = || Error::Exists {
+        path: dir.to_path_buf(),
+    };
     match mode {
-        RunDirMode::New if is_run => Err(Error::Exists {
-            path: dir.to_path_buf(),
-        }),
+        _ if not_empty && !is_run => Err(exists()),
+        RunDirMode::New if is_run => Err(exists()),
         RunDirMode::Resume if !is_run => Err(Error::Checkpoint {
             path: dir.to_path_buf(),
             message: "there is no run here to resume".into(),
         }),
-        RunDirMode::Overwrite if is_run => {
-            for name in RUN_FILES {
-                let path = dir.join(name);
-                let removed = if path.is_dir() {
-                    std::fs::remove_dir_all(&path)
-                } else {
-                    std::fs::remove_file(&path)
-                };
-                match removed {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        return Err(Error::io(&path, e));
-                    }
-                    _ => {}
-                }
-            }
-            Ok(())
-        }
         _ => Ok(()),
     }
+}
+
+/// [`check_run_dir`], then for [`RunDirMode::Overwrite`] removes the old run's files
+/// ([`RUN_FILES`]; other files stay), so that nothing of it is left to describe another
+/// model. Call it when the new run is about to be written.
+///
+/// # Errors
+/// As [`check_run_dir`]; [`Error::Io`] if a file cannot be removed.
+pub fn prepare_run_dir(dir: &Path, mode: RunDirMode) -> Result<()> {
+    check_run_dir(dir, mode)?;
+    if mode != RunDirMode::Overwrite {
+        return Ok(());
+    }
+    for name in RUN_FILES {
+        let path = dir.join(name);
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match removed {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&path, e)),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Reads `dir/config.json` and loads `dir/model.safetensors` onto `device`.
