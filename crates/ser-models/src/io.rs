@@ -40,13 +40,26 @@ pub fn save_safetensors(
     tensors: &BTreeMap<String, Tensor>,
     metadata: Option<HashMap<String, String>>,
 ) -> Result<()> {
+    write_atomic(path, &safetensors_bytes(path, tensors, metadata)?)
+}
+
+/// `tensors` (with optional string `metadata`) serialised as safetensors; `path` is the
+/// file they are meant for, named in errors.
+///
+/// # Errors
+/// [`Error::Format`] if a tensor cannot be serialised.
+pub fn safetensors_bytes(
+    path: &Path,
+    tensors: &BTreeMap<String, Tensor>,
+    metadata: Option<HashMap<String, String>>,
+) -> Result<Vec<u8>> {
     // Tensors on a GPU are brought to the host by the safetensors view.
-    let bytes = safetensors::serialize(tensors.iter().map(|(k, v)| (k.as_str(), v)), metadata)
-        .map_err(|e| Error::Format {
+    safetensors::serialize(tensors.iter().map(|(k, v)| (k.as_str(), v)), metadata).map_err(|e| {
+        Error::Format {
             path: path.to_path_buf(),
             message: e.to_string(),
-        })?;
-    write_atomic(path, &bytes)
+        }
+    })
 }
 
 /// Loads every tensor of a safetensors file onto `device`.
@@ -80,12 +93,21 @@ pub fn safetensors_metadata(path: &Path) -> Result<HashMap<String, String>> {
 /// # Errors
 /// [`Error::Io`]; [`Error::Format`] if it cannot be serialised.
 pub fn save_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    write_atomic(path, &json_bytes(path, value)?)
+}
+
+/// `value` as pretty JSON with a final newline; `path` is the file it is meant for, named
+/// in errors.
+///
+/// # Errors
+/// [`Error::Format`] if it cannot be serialised.
+pub fn json_bytes<T: serde::Serialize>(path: &Path, value: &T) -> Result<Vec<u8>> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| Error::Format {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
     bytes.push(b'\n');
-    write_atomic(path, &bytes)
+    Ok(bytes)
 }
 
 /// Reads JSON from `path`.

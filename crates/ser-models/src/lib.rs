@@ -89,6 +89,7 @@ pub use candle_core;
 pub use candle_nn;
 
 pub mod bn;
+mod checkpoint;
 pub mod config;
 pub mod device;
 pub mod error;

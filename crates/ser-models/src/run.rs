@@ -264,8 +264,9 @@ pub fn check_run_dir(dir: &Path, mode: RunDirMode) -> Result<()> {
 }
 
 /// [`check_run_dir`], then for [`RunDirMode::Overwrite`] removes the old run's files
-/// ([`RUN_FILES`]; other files stay), so that nothing of it is left to describe another
-/// model. Call it when the new run is about to be written.
+/// ([`RUN_FILES`]) and any temporary file a killed write left (`.ser-tmp-*`); other files
+/// stay. Nothing of the old run is then left to describe another model. Call it when the
+/// new run is about to be written.
 ///
 /// # Errors
 /// As [`check_run_dir`]; [`Error::Io`] if a file cannot be removed.
@@ -275,15 +276,21 @@ pub fn prepare_run_dir(dir: &Path, mode: RunDirMode) -> Result<()> {
         return Ok(());
     }
     for name in RUN_FILES {
-        let path = dir.join(name);
-        let removed = if path.is_dir() {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        };
-        match removed {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&path, e)),
-            _ => {}
+        crate::checkpoint::remove_any(&dir.join(name))?;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        if entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(crate::checkpoint::TMP_PREFIX))
+        {
+            crate::checkpoint::remove_any(&entry.path())?;
         }
     }
     Ok(())

@@ -8,11 +8,15 @@
 //! same machine gives the same weights, and a run resumed from a [checkpoint](Trainer::resume)
 //! continues exactly as if it had not stopped.
 //!
-//! A checkpoint directory holds `weights.safetensors` (every variable, BatchNorm statistics
+//! A checkpoint holds `weights.safetensors` (every variable, BatchNorm statistics
 //! included), `optimizer.safetensors` (Adam's moments), `best.safetensors` (the weights of
 //! the best epoch) and `state.json` (epoch, step, learning rate, best loss, patience,
-//! history, seed). Each file is written atomically and `state.json` last; the tensor files
-//! carry the step in their metadata, so a checkpoint torn by a crash is refused on resume.
+//! history, seed). They are written as one unit: into a temporary folder, which is then
+//! renamed to `gen-NNNNNN` inside the checkpoint directory, after which older generations
+//! and leftovers are removed. A process killed at any moment therefore leaves the last
+//! checkpoint or the new one whole, and [`Trainer::resume`] takes the newest whole one.
+//! The tensor files also carry the step in their metadata, so files mixed by hand from
+//! two checkpoints are refused on resume.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -24,9 +28,10 @@ use ser_augment::Transform;
 use ser_datasets::Batch;
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint;
 use crate::error::{Error, Result};
 use crate::features::batch_tensor;
-use crate::io::{load_json, load_safetensors, safetensors_metadata, save_json, save_safetensors};
+use crate::io::{json_bytes, load_json, load_safetensors, safetensors_bytes, safetensors_metadata};
 use crate::layers::Mode;
 use crate::metrics::{ClassificationReport, EpochRecord, History};
 use crate::models::Model;
@@ -628,35 +633,40 @@ impl<'m> Trainer<'m> {
         self.opt.set_learning_rate(lr);
     }
 
-    /// Writes a checkpoint into `dir` (created if needed).
+    /// Writes a checkpoint into `dir` (created if needed), as one unit: a kill at any
+    /// moment leaves the previous checkpoint or this one whole, never a mix (see the
+    /// [module docs](self)). Returns the folder the checkpoint's files are in.
     ///
     /// # Errors
-    /// [`Error::Io`].
-    pub fn save_checkpoint(&self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    /// [`Error::Io`]; the previous checkpoint is then still whole.
+    pub fn save_checkpoint(&self, dir: &Path) -> Result<PathBuf> {
         let meta = || {
             Some(HashMap::from([(
                 "step".to_string(),
                 self.state.step.to_string(),
             )]))
         };
-        save_safetensors(
-            &dir.join("weights.safetensors"),
-            &self.model.store().tensors(),
-            meta(),
-        )?;
-        save_safetensors(
-            &dir.join("optimizer.safetensors"),
-            &self.opt.state_tensors(),
-            meta(),
-        )?;
+        let mut files = vec![
+            (
+                "weights.safetensors",
+                safetensors_bytes(dir, &self.model.store().tensors(), meta())?,
+            ),
+            (
+                "optimizer.safetensors",
+                safetensors_bytes(dir, &self.opt.state_tensors(), meta())?,
+            ),
+        ];
         if let Some(best) = &self.best_weights {
-            save_safetensors(&dir.join("best.safetensors"), best, meta())?;
+            files.push(("best.safetensors", safetensors_bytes(dir, best, meta())?));
         }
-        save_json(&dir.join("state.json"), &self.state)
+        files.push(("state.json", json_bytes(dir, &self.state)?));
+        let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+        checkpoint::write(dir, &refs)
     }
 
-    /// Continues from the checkpoint in `dir`: loads the weights into `model` and restores
+    /// Continues from the newest whole checkpoint in `dir` (written by
+    /// [`save_checkpoint`](Self::save_checkpoint), or by an earlier version with the files
+    /// directly in `dir`): loads the weights into `model` and restores
     /// Adam's moments, the step, the schedule, early stopping and the history. More
     /// epochs can be allowed with `epochs`.
     ///
@@ -664,8 +674,9 @@ impl<'m> Trainer<'m> {
     /// [`Error::Checkpoint`] when files are missing or disagree; tensor errors naming the
     /// tensor.
     pub fn resume(model: &'m Model, dir: &Path, epochs: Option<usize>) -> Result<Self> {
+        let dir = &checkpoint::latest(dir)?;
         let state_path = dir.join("state.json");
-        if !state_path.exists() {
+        if !state_path.is_file() {
             return Err(Error::Checkpoint {
                 path: dir.to_path_buf(),
                 message: "no state.json".into(),

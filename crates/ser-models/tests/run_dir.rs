@@ -45,6 +45,8 @@ fn run_folders_are_never_clobbered() {
     }
     fs::write(run.join("checkpoint/state.json"), "old").unwrap();
     fs::write(run.join("notes.txt"), "keep").unwrap();
+    // What a write killed half-way leaves.
+    fs::write(run.join(".ser-tmp-metrics"), "half").unwrap();
     assert!(matches!(
         prepare_run_dir(&run, RunDirMode::New),
         Err(Error::Exists { .. })
@@ -55,5 +57,9 @@ fn run_folders_are_never_clobbered() {
     for name in RUN_FILES {
         assert!(!run.join(name).exists(), "{name} left behind");
     }
+    assert!(
+        !run.join(".ser-tmp-metrics").exists(),
+        "temporary file left behind"
+    );
     assert_eq!(fs::read_to_string(run.join("notes.txt")).unwrap(), "keep");
 }

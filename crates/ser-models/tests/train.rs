@@ -135,9 +135,19 @@ fn resuming_from_a_checkpoint_continues_exactly() {
     let m = Model::new(config(), 3, &Device::Cpu).unwrap();
     let mut t = Trainer::new(&m, train_cfg(1), &l).unwrap();
     t.fit(&train, None, Some(&other), &mut |_| {}).unwrap();
+    // One whole checkpoint is kept, in a folder of its own.
+    let generation = |d: &std::path::Path| {
+        let gens: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("gen-"))
+            .collect();
+        assert_eq!(gens.len(), 1, "{gens:?}");
+        gens[0].clone()
+    };
     std::fs::copy(
-        other.join("weights.safetensors"),
-        dir.path().join("weights.safetensors"),
+        generation(&other).join("weights.safetensors"),
+        generation(dir.path()).join("weights.safetensors"),
     )
     .unwrap();
     let err = Trainer::resume(&m, dir.path(), None).unwrap_err();
