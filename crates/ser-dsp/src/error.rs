@@ -95,6 +95,27 @@ pub enum Error {
         /// The limit, [`MAX_FFT_BLOCK`](crate::resample::MAX_FFT_BLOCK).
         limit: usize,
     },
+    /// Some mel filters cover no FFT bin, so their bands would always be zero (librosa
+    /// warns "Empty filters detected in mel frequency basis" and goes on).
+    #[error(
+        "{empty} of {n_mels} mel bands would be empty (band {first} first): no FFT bin falls \
+         under their filters at n_fft = {n_fft}, {sample_rate} Hz, fmax = {fmax} Hz; raise \
+         n_fft, lower n_mels, or keep fmax at or below the Nyquist frequency"
+    )]
+    EmptyMelBands {
+        /// How many bands are empty.
+        empty: usize,
+        /// The number of bands.
+        n_mels: usize,
+        /// The index of the first empty band.
+        first: usize,
+        /// The FFT size.
+        n_fft: usize,
+        /// The sample rate in Hz.
+        sample_rate: u32,
+        /// The upper edge of the filters in Hz.
+        fmax: f32,
+    },
     /// rubato refused the rate pair.
     #[error("cannot build a resampler from {from} Hz to {to} Hz")]
     ResamplerConstruction {

@@ -167,7 +167,9 @@ impl LogMel {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for any bad field (bad mel or dB settings, negative or
-    /// non-finite durations and thresholds); [`Error::ZeroSampleRate`] or
+    /// non-finite durations and thresholds); [`Error::EmptyMelBands`] when some mel band
+    /// would cover no FFT bin (`fmax` above Nyquist, `n_fft` too small for `n_mels`; where
+    /// librosa warns); [`Error::ZeroSampleRate`] or
     /// [`Error::SampleRateOutOfRange`] for a target rate outside
     /// [`SAMPLE_RATES`](crate::SAMPLE_RATES).
     pub fn new(config: LogMelConfig) -> Result<Self> {
@@ -193,10 +195,21 @@ impl LogMel {
             }
         }
         config.db().validate()?;
-        Ok(Self {
-            config,
-            mel: MelSpectrogram::new(config.mel())?,
-        })
+        let mel = MelSpectrogram::new(config.mel())?;
+        // A model input with bands that are zero whatever the audio is a mistake in the
+        // settings (fmax above Nyquist, n_fft too small), not a choice: refuse it.
+        let empty = mel.filterbank().empty_bands();
+        if let Some(&first) = empty.first() {
+            return Err(Error::EmptyMelBands {
+                empty: empty.len(),
+                n_mels: config.n_mels,
+                first,
+                n_fft: config.n_fft,
+                sample_rate: config.sample_rate,
+                fmax: config.fmax.unwrap_or(config.sample_rate as f32 / 2.0),
+            });
+        }
+        Ok(Self { config, mel })
     }
 
     /// The configuration.

@@ -268,6 +268,19 @@ impl MelFilterbank {
         self.bands.len()
     }
 
+    /// The bands whose filter covers no FFT bin, so that they are zero whatever the input:
+    /// what librosa warns about as "Empty filters detected in mel frequency basis". This
+    /// happens when `fmax` lies above the Nyquist frequency or the bands are narrower than
+    /// the FFT's bin spacing (too many bands for `n_fft`).
+    pub fn empty_bands(&self) -> Vec<usize> {
+        self.bands
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.weights.iter().all(|&w| w == 0.0))
+            .map(|(m, _)| m)
+            .collect()
+    }
+
     /// The number of FFT bins each filter spans (`n_fft / 2 + 1`).
     pub fn n_bins(&self) -> usize {
         self.n_bins

@@ -331,3 +331,56 @@ fn resampler_cost_is_bounded_for_any_rates() {
         assert!(ser_dsp::LogMel::new(cfg).is_err(), "{rate}");
     }
 }
+
+#[test]
+fn mel_bands_that_cover_no_fft_bin_are_refused_by_the_pipeline() {
+    // fmax far above Nyquist: most of the 128 bands lie beyond 8 kHz.
+    let high = LogMelConfig {
+        fmax: Some(1e9),
+        ..Default::default()
+    };
+    match LogMel::new(high) {
+        Err(Error::EmptyMelBands { empty, n_mels, .. }) => {
+            assert_eq!(n_mels, 128);
+            assert!(empty >= 100, "{empty} empty bands");
+        }
+        other => panic!("expected EmptyMelBands, got {other:?}"),
+    }
+    // One FFT bin (n_fft 1) leaves every band empty: an all-zero map.
+    let tiny = LogMelConfig {
+        n_fft: 1,
+        ..Default::default()
+    };
+    let err = LogMel::new(tiny).unwrap_err();
+    assert!(
+        matches!(err, Error::EmptyMelBands { empty: 128, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("raise n_fft"), "{err}");
+    // The defaults and fmax at Nyquist have no empty band.
+    for fmax in [None, Some(8000.0)] {
+        LogMel::new(LogMelConfig {
+            fmax,
+            ..Default::default()
+        })
+        .unwrap();
+    }
+    // The filterbank itself stays librosa's: it builds, and says which bands are empty.
+    let fb = MelFilterbank::new(&MelConfig {
+        sample_rate: 16_000,
+        fmax: Some(16_000.0),
+        ..Default::default()
+    })
+    .unwrap();
+    let empty = fb.empty_bands();
+    assert!(
+        !empty.is_empty() && empty.iter().all(|&m| m > 64),
+        "{empty:?}"
+    );
+    assert!(
+        MelFilterbank::new(&MelConfig::default())
+            .unwrap()
+            .empty_bands()
+            .is_empty()
+    );
+}
