@@ -17,7 +17,7 @@ use std::time::Instant;
 use anyhow::bail;
 use clap::Parser;
 use ser_dsp::Audio;
-use ser_examples::{recognizer, run};
+use ser_examples::{recognizer, repo_path, run};
 use ser_models::timeline::TimelineConfig;
 
 #[global_allocator]
@@ -60,10 +60,7 @@ fn main() {
             bail!("--iters must be at least 1");
         }
         let recognizer = recognizer(args.run.as_deref(), "cpu")?;
-        let clip = ser_audio_io::load(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../fixtures/audio/speech_long_16k.wav"
-        ))?;
+        let clip = ser_audio_io::load(repo_path("fixtures/audio/speech_long_16k.wav")?)?;
         let window = Audio::new(clip.samples()[..48_000].to_vec(), 16_000)?;
         let (mut feat, mut fwd, mut both) = (Vec::new(), Vec::new(), Vec::new());
         for i in 0..args.iters + 10 {

@@ -15,7 +15,7 @@
 //! no split (their `emotion` and `split` columns are empty). The manifest is written
 //! atomically and an existing file is not replaced without `--overwrite`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
@@ -72,11 +72,7 @@ const SHOW: usize = 5;
 
 /// Every folder of `fixtures/corpora`, sorted.
 fn fixture_dirs() -> Result<Vec<PathBuf>> {
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let root = examples
-        .parent()
-        .unwrap_or(examples)
-        .join("fixtures/corpora");
+    let root = ser_examples::repo_path("fixtures/corpora")?;
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .with_context(|| format!("cannot read {}", root.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))

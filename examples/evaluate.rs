@@ -18,12 +18,11 @@
 //! object (`accuracy`, `balanced_accuracy`, `macro_f1`, `per_class`, `confusion`,
 //! `per_group`, ...) instead of the table.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use clap::{Parser, ValueEnum};
-use ser_datasets::{LabelPolicy, Split, read_manifest, scan};
+use ser_datasets::{LabelPolicy, Split, SplitLookup, read_manifest, scan};
 use ser_examples::runs::{corpus_of, dataset, featurize};
 use ser_examples::{recognizer, run};
 use ser_models::parse_device;
@@ -87,12 +86,25 @@ fn main() {
             let Some(split_csv) = split_csv.filter(|p| p.exists()) else {
                 bail!("the model has no split.csv (no test split is known): use --split all");
             };
-            let test: BTreeSet<PathBuf> = read_manifest(&split_csv)?
-                .into_iter()
-                .filter(|a| a.split == Some(Split::Test))
-                .map(|a| a.utterance.path)
-                .collect();
-            utterances.retain(|u| test.contains(&u.path));
+            // Rows are found by corpus, speaker and path below the corpus, however the
+            // corpus's path is typed now or was when the run was trained.
+            let rows = read_manifest(&split_csv)?;
+            let lookup = SplitLookup::new(&rows);
+            utterances.retain(|u| lookup.split_of(u) == Some(Split::Test));
+            let in_run = rows.iter().filter(|a| a.split == Some(Split::Test)).count();
+            if in_run == 0 {
+                bail!(
+                    "the run's split.csv holds no test clip (its corpus had too few speakers): \
+                     use --split all"
+                );
+            }
+            if utterances.len() < in_run && !utterances.is_empty() {
+                eprintln!(
+                    "note: {} of the run's {in_run} test clips are not under {:?}",
+                    in_run - utterances.len(),
+                    args.data
+                );
+            }
         }
         if utterances.is_empty() {
             bail!(

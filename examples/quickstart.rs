@@ -14,17 +14,19 @@
 //! corpus is synthetic: it shows that the pipeline works, not that emotion is recognised.
 //! Outputs go to `out/quickstart/` (replaced on every run).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::bail;
 use clap::Parser;
 use ser_augment::{Transform, augment_seeded, research_waveform};
-use ser_datasets::{Counts, Emotion, LabelPolicy, Split, WriteMode, scan, write_manifest};
+use ser_datasets::{
+    Counts, Emotion, LabelPolicy, Split, WriteMode, relative_to_roots, scan, write_manifest,
+};
 use ser_dsp::{LogMel, LogMelConfig};
 use ser_examples::plot::{draw_confusion, draw_curves};
 use ser_examples::runs::{bar, featurize};
-use ser_examples::{run, write_spectrogram_png};
+use ser_examples::{repo_path, run, write_spectrogram_png};
 use ser_models::features::{batch_tensor, fit_normalization};
 use ser_models::run::{RunConfig, class_names, input_shape, load_run};
 use ser_models::train::{Dataset, Event, TrainConfig, Trainer, predict};
@@ -46,6 +48,10 @@ struct Args {
     /// Seed of everything random.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// The corpus (default: `fixtures/corpora/quickstart` of the repository, looked up
+    /// from the current folder).
+    #[arg(long)]
+    data: Option<PathBuf>,
     /// Device: cpu, cuda, cuda:N, metal or auto.
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -64,28 +70,21 @@ struct Args {
     no_spec_augment: bool,
 }
 
-fn corpus_dir() -> PathBuf {
-    let examples = Path::new(env!("CARGO_MANIFEST_DIR"));
-    examples
-        .parent()
-        .unwrap_or(examples)
-        .join("fixtures/corpora/quickstart")
-}
-
 fn main() {
     run(|| {
         let args = Args::parse();
         let t_all = Instant::now();
         let (device, device_desc) = parse_device(&args.device)?;
         let out = &args.out;
-        std::fs::create_dir_all(out)?;
-        let root = corpus_dir();
+        // Found at run time (not where the program was built), before anything is written.
+        let root = match &args.data {
+            Some(d) => d.clone(),
+            None => repo_path("fixtures/corpora/quickstart")?,
+        };
         if !root.is_dir() {
-            bail!(
-                "{} is missing: run this from a clone of the ser repository",
-                root.display()
-            );
+            bail!("{} is not a folder", root.display());
         }
+        std::fs::create_dir_all(out)?;
 
         // 1. The corpus.
         println!("== ser quickstart: the whole pipeline on a small SYNTHETIC corpus ==");
@@ -252,7 +251,7 @@ fn main() {
         ser_models::io::save_json(&run_dir.join("model.json"), &run_cfg.model)?;
         write_manifest(
             &run_dir.join("split.csv"),
-            &assignments,
+            &relative_to_roots(&assignments, std::slice::from_ref(&root)),
             WriteMode::Overwrite,
         )?;
         ser_models::io::save_json(&run_dir.join("history.json"), h)?;

@@ -28,8 +28,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use ser_datasets::{
-    Assignment, Counts, LabelPolicy, Split, SplitFractions, WriteMode, check_no_speaker_leak,
-    random_split, read_manifest, scan, speaker_split, undersample, write_manifest,
+    Assignment, Counts, LabelPolicy, Split, SplitFractions, SplitLookup, WriteMode,
+    check_no_speaker_leak, random_split, read_manifest, relative_to_roots, scan, speaker_split,
+    undersample, write_manifest,
 };
 use ser_dsp::LogMelConfig;
 use ser_examples::plot::{draw_confusion, draw_curves};
@@ -168,11 +169,9 @@ fn split_assignments(
 ) -> Result<Vec<Assignment>> {
     if let Some(m) = &args.manifest {
         let rows = read_manifest(m)?;
-        let known: BTreeSet<&Path> = utterances.iter().map(|u| u.path.as_path()).collect();
-        let rows: Vec<Assignment> = rows
-            .into_iter()
-            .filter(|a| known.contains(a.utterance.path.as_path()))
-            .collect();
+        // Rows are found by corpus, speaker and path below the corpus, however the corpus's
+        // path was typed when the manifest was written.
+        let rows = SplitLookup::new(&rows).assign(utterances);
         if rows.is_empty() {
             bail!("no manifest row names a file under --data");
         }
@@ -264,7 +263,18 @@ fn main() {
         );
         let split_path = out.join("split.csv");
         let mut assignments = if args.resume && split_path.exists() {
-            read_manifest(&split_path)?
+            let rows = read_manifest(&split_path)?;
+            let found = SplitLookup::new(&rows).assign(&utterances);
+            if found.len() != rows.len() {
+                bail!(
+                    "{} of the {} clips of the run's split.csv are not under --data {:?}: resume \
+                     with the data the run was trained on",
+                    rows.len().saturating_sub(found.len()),
+                    rows.len(),
+                    args.data
+                );
+            }
+            found
         } else {
             split_assignments(&args, &utterances)?
         };
@@ -296,7 +306,13 @@ fn main() {
         }
         prepare_run_dir(out, mode)?;
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-        write_manifest(&split_path, &assignments, WriteMode::Overwrite)?;
+        // Paths relative to their --data folder, so that evaluate and --resume find the
+        // split however the corpus's path is typed, or wherever the corpus has moved.
+        write_manifest(
+            &split_path,
+            &relative_to_roots(&assignments, &args.data),
+            WriteMode::Overwrite,
+        )?;
         let of = |s: Split| -> Vec<&ser_datasets::Utterance> {
             assignments
                 .iter()

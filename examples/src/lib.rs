@@ -15,6 +15,31 @@ use anyhow::{Context, Result, bail};
 use ndarray::Array2;
 use ser_dsp::ndarray;
 
+/// Finds `relative` (a path inside the ser repository, such as `fixtures/corpora/quickstart`)
+/// at run time: below the current folder or one of its parents, else below the repository
+/// the program was built from. A program therefore keeps working when it is run from
+/// anywhere in a clone, and after its build folder is gone.
+///
+/// # Errors
+/// Neither place holds it; the message names where it looked.
+pub fn repo_path(relative: &str) -> Result<PathBuf> {
+    let cwd = std::env::current_dir().context("the current folder cannot be read")?;
+    let built = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let built = built.parent().unwrap_or(built);
+    cwd.ancestors()
+        .chain(std::iter::once(built))
+        .map(|d| d.join(relative))
+        .find(|p| p.exists())
+        .with_context(|| {
+            format!(
+                "cannot find {relative} in {} or its parents, nor in {}: run this from a clone \
+                 of the ser repository",
+                cwd.display(),
+                built.display()
+            )
+        })
+}
+
 /// Whether `path` has an audio extension (case-insensitive): the list the corpus scanner
 /// uses ([`ser_datasets::is_audio_path`]).
 pub fn is_audio(path: &Path) -> bool {

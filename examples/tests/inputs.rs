@@ -1,4 +1,5 @@
-//! `collect_inputs`: inputs that would write the same output are refused.
+//! `collect_inputs`: inputs that would write the same output are refused; `repo_path`
+//! finds repository files at run time.
 
 use ser_examples::collect_inputs;
 
@@ -21,4 +22,13 @@ fn inputs_that_would_share_an_output_are_refused() {
     // Two files given by name with the same stem clash too.
     std::fs::write(root.join("a.flac"), b"x").unwrap();
     assert!(collect_inputs(&[root.join("a.wav"), root.join("a.flac")]).is_err());
+}
+
+#[test]
+fn repository_files_are_found_at_run_time() {
+    // Tests run in examples/: the corpus is found in a parent folder.
+    let found = ser_examples::repo_path("fixtures/corpora/quickstart").unwrap();
+    assert!(found.join("Actor_01").is_dir(), "{}", found.display());
+    let e = ser_examples::repo_path("fixtures/no-such-folder").unwrap_err();
+    assert!(e.to_string().contains("clone of the ser repository"), "{e}");
 }

@@ -32,12 +32,14 @@ pub use record::{Corpus, Gender, UnknownCorpus, Utterance};
 pub mod balance;
 pub mod counts;
 pub mod error;
+pub mod lookup;
 pub mod manifest;
 pub mod split;
 
 pub use balance::{oversampling_plan, undersample};
 pub use counts::Counts;
 pub use error::{Error, Result};
+pub use lookup::{SplitLookup, relative_to_roots};
 pub use manifest::{MANIFEST_COLUMNS, RowError, WriteMode, read_manifest, write_manifest};
 pub use split::{
     Assignment, LeakError, SPLITS, Split, SplitFractions, check_no_speaker_leak, parse_split,

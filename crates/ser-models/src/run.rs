@@ -137,7 +137,9 @@ impl RunConfig {
     /// Checks that `requested`, the configuration a resumed run would train with, is the
     /// run this configuration describes: same model, features, classes, data, split, seed,
     /// over-sampling and training settings, except the number of epochs (which a resume
-    /// may raise).
+    /// may raise). Data folders are compared by name (`./ds`, `/data/ds` and `../ds` are
+    /// the same folder typed from elsewhere, or the corpus moved); which clips they hold is
+    /// for the caller to check against the run's split.
     ///
     /// # Errors
     /// [`Error::Config`] naming the first setting that differs, with both values.
@@ -165,7 +167,7 @@ impl RunConfig {
             ),
             (
                 "data",
-                self.data != requested.data,
+                folder_names(&self.data) != folder_names(&requested.data),
                 format!("{:?}", self.data),
                 format!("{:?}", requested.data),
             ),
@@ -205,6 +207,19 @@ impl RunConfig {
             None => Ok(()),
         }
     }
+}
+
+/// The name of each folder (`./ds` and `ds/` are `ds`; `.` and `..` the name of the folder
+/// they resolve to from here).
+fn folder_names(folders: &[PathBuf]) -> Vec<Option<std::ffi::OsString>> {
+    folders
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map(ToOwned::to_owned)
+                .or_else(|| p.canonicalize().ok()?.file_name().map(ToOwned::to_owned))
+        })
+        .collect()
 }
 
 /// The files and folders a run directory may hold, as `train` writes them: what

@@ -457,6 +457,14 @@ fn a_resume_must_be_the_same_run() {
             .to_string()
             .contains("data")
     );
+    // The same corpus folder typed from elsewhere is the same data; another is not.
+    let mut a = run.clone();
+    a.data = vec!["./corpus/RAVDESS".into()];
+    let mut b = run.clone();
+    b.data = vec!["/mnt/elsewhere/RAVDESS/".into()];
+    a.check_resume(&b).unwrap();
+    b.data = vec!["/mnt/elsewhere/TESS".into()];
+    assert!(a.check_resume(&b).unwrap_err().to_string().contains("data"));
     let mut other = run.clone();
     other.seed += 1;
     assert!(
