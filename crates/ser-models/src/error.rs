@@ -127,6 +127,16 @@ pub enum Error {
     /// An audio file could not be decoded.
     #[error(transparent)]
     Audio(#[from] ser_audio_io::Error),
+    /// Something went wrong with the audio of a file (its samples, not its decoding):
+    /// the file, and what.
+    #[error("{path}: {source}")]
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
     /// A device was asked for that this build or machine does not have.
     #[error("device {requested}: {reason}")]
     Device {

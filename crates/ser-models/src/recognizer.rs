@@ -266,16 +266,24 @@ impl Recognizer {
     /// (a few windows and one packet) whatever the file's length.
     ///
     /// # Errors
-    /// [`Error::Audio`] naming the file for anything the decoder refuses; as
-    /// [`Recognizer::timeline`].
+    /// [`Error::Audio`] naming the file for anything the decoder refuses; the errors of
+    /// [`Recognizer::timeline`] (non-finite samples, ...) as [`Error::InFile`], naming it.
     pub fn timeline_file(&self, path: &Path, config: &TimelineConfig) -> Result<Timeline> {
+        let in_file = |e: Error| match e {
+            // The decoder's errors name the file already.
+            Error::Audio(_) => e,
+            e => Error::InFile {
+                path: path.to_path_buf(),
+                source: Box::new(e),
+            },
+        };
         let mut audio = ser_audio_io::open_stream(path)?;
         let mut stream = self.stream(audio.sample_rate(), config)?;
         let mut segments = Vec::new();
         while let Some(chunk) = audio.next_chunk()? {
-            segments.extend(stream.push(chunk)?);
+            segments.extend(stream.push(chunk).map_err(in_file)?);
         }
-        segments.extend(stream.finish()?);
+        segments.extend(stream.finish().map_err(in_file)?);
         Ok(stream.timeline(segments))
     }
 

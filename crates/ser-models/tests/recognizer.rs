@@ -502,3 +502,30 @@ fn a_run_folder_must_agree_with_itself() {
         Err(Error::Config { .. })
     ));
 }
+
+#[test]
+fn errors_on_a_file_s_samples_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nan.wav");
+    let spec = ser_audio_io::hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 32,
+        sample_format: ser_audio_io::hound::SampleFormat::Float,
+    };
+    let mut w = ser_audio_io::hound::WavWriter::create(&path, spec).unwrap();
+    for i in 0..48_000 {
+        let x = if i == 20_000 {
+            f32::NAN
+        } else {
+            0.5 * (i as f32 * 0.05).sin()
+        };
+        w.write_sample(x).unwrap();
+    }
+    w.finalize().unwrap();
+    let err = tiny()
+        .timeline_file(&path, &TimelineConfig::default())
+        .unwrap_err();
+    assert!(matches!(err, Error::InFile { .. }), "{err:?}");
+    assert!(err.to_string().contains("nan.wav"), "{err}");
+}
