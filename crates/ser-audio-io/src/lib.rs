@@ -85,18 +85,17 @@
 pub mod decode;
 pub mod error;
 pub mod multichannel;
+pub mod options;
 pub mod save;
 mod sniff;
 pub mod stream;
 #[cfg(all(feature = "wav", feature = "pcm"))]
 mod wav;
 
-pub use decode::{
-    DEFAULT_MAX_RESERVED_SAMPLES, DecodeErrorPolicy, LoadOptions, WavDecoder, load,
-    load_multichannel, load_reader, load_reader_multichannel, load_with,
-};
+pub use decode::{load, load_multichannel, load_reader, load_reader_multichannel, load_with};
 pub use error::{Error, READER_PATH, Result, SymphoniaError};
 pub use multichannel::MultiChannelAudio;
+pub use options::{DEFAULT_MAX_RESERVED_SAMPLES, DecodeErrorPolicy, LoadOptions, WavDecoder};
 pub use save::{Overwrite, SaveOptions, WavFormat, save_wav, save_wav_multichannel, save_wav_with};
 pub use ser_dsp::Audio;
 pub use stream::{AudioStream, open_stream, open_stream_reader};

@@ -51,8 +51,8 @@ use std::io::{Cursor, Read, SeekFrom};
 
 use symphonia::core::io::MediaSource;
 
-use crate::decode::{LoadOptions, Mix};
 use crate::multichannel::{MultiChannelAudio, downmix_into};
+use crate::options::{LoadOptions, Mix};
 
 /// The block size of the bulk reader (and the most header the fast path looks at).
 pub(crate) const BLOCK_LEN: usize = 64 * 1024;
