@@ -1,4 +1,8 @@
-//! Training, evaluation and checkpoints.
+//! Training: [`Trainer`] with its settings ([`TrainConfig`], [`LrSchedule`]), progress
+//! reports ([`Event`]) and checkpoints. The batches it reads ([`BatchSource`],
+//! [`Dataset`]), the loss ([`cross_entropy`], [`balanced_class_weights`]) and evaluation
+//! ([`predict`], [`evaluate_loss`], [`Predictions`]) live in their own modules and are
+//! re-exported here.
 //!
 //! [`Trainer`] runs Adam on a [`Model`] over any [`BatchSource`] (a streaming
 //! [`ser_datasets::Loader`] or spectrograms in memory, [`Dataset`]) with the L2 penalty,
@@ -22,10 +26,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use candle_core::{D, DType, Tensor};
-use ndarray::{Array2, Array3, Axis};
+use candle_core::{DType, Tensor};
+use ndarray::{Array2, Axis};
 use ser_augment::Transform;
-use ser_datasets::Batch;
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint;
@@ -33,162 +36,13 @@ use crate::error::{Error, Result};
 use crate::features::batch_tensor;
 use crate::io::{json_bytes, load_json, load_safetensors, safetensors_bytes, safetensors_metadata};
 use crate::layers::Mode;
-use crate::metrics::{ClassificationReport, EpochRecord, History};
+use crate::metrics::{EpochRecord, History};
 use crate::models::Model;
 use crate::optim::{Adam, AdamConfig};
 
-/// Batches of labelled log-mel spectrograms, epoch by epoch.
-pub trait BatchSource: Sync {
-    /// The number of labelled items.
-    fn len(&self) -> usize;
-
-    /// Whether there is no item.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The number of batches per epoch.
-    fn n_batches(&self) -> usize;
-
-    /// The batches of `epoch` (the order may depend on it).
-    fn batches(&self, epoch: u64) -> Box<dyn Iterator<Item = Result<Batch>> + Send + '_>;
-}
-
-impl BatchSource for ser_datasets::Loader {
-    fn len(&self) -> usize {
-        ser_datasets::Loader::len(self)
-    }
-
-    fn n_batches(&self) -> usize {
-        ser_datasets::Loader::n_batches(self)
-    }
-
-    fn batches(&self, epoch: u64) -> Box<dyn Iterator<Item = Result<Batch>> + Send + '_> {
-        Box::new(self.epoch(epoch).map(|b| b.map_err(Error::from)))
-    }
-}
-
-/// Labelled spectrograms in memory, batched in a (seeded, per-epoch) shuffled order.
-#[derive(Debug, Clone, Default)]
-pub struct Dataset {
-    /// Log-mel spectrograms (dB), `[n_mels, frames]`, all the same shape.
-    pub features: Vec<Array2<f32>>,
-    /// Class of each item.
-    pub labels: Vec<usize>,
-    /// An identifier of each item (its file), reported with predictions.
-    pub ids: Vec<PathBuf>,
-    /// Batch size.
-    pub batch_size: usize,
-    /// Shuffle every epoch from this seed (`None`: keep the order).
-    pub shuffle: Option<u64>,
-}
-
-impl Dataset {
-    /// A dataset of `features` and `labels`, ids `0`, `1`, ...; batches of `batch_size`.
-    ///
-    /// # Errors
-    /// [`Error::Data`] when the lengths differ, shapes differ, or `batch_size` is 0.
-    pub fn new(features: Vec<Array2<f32>>, labels: Vec<usize>, batch_size: usize) -> Result<Self> {
-        let ids = (0..features.len())
-            .map(|i| PathBuf::from(i.to_string()))
-            .collect();
-        Self::with_ids(features, labels, ids, batch_size)
-    }
-
-    /// As [`new`](Self::new), with an id per item.
-    ///
-    /// # Errors
-    /// As [`new`](Self::new).
-    pub fn with_ids(
-        features: Vec<Array2<f32>>,
-        labels: Vec<usize>,
-        ids: Vec<PathBuf>,
-        batch_size: usize,
-    ) -> Result<Self> {
-        if features.len() != labels.len() || features.len() != ids.len() {
-            return Err(Error::Data(format!(
-                "{} spectrograms, {} labels, {} ids",
-                features.len(),
-                labels.len(),
-                ids.len()
-            )));
-        }
-        if batch_size == 0 {
-            return Err(Error::config("batch_size", 0, "must be >= 1"));
-        }
-        if let Some(first) = features.first() {
-            if let Some((i, f)) = features
-                .iter()
-                .enumerate()
-                .find(|(_, f)| f.dim() != first.dim())
-            {
-                return Err(Error::Data(format!(
-                    "spectrogram {i} is {:?}, spectrogram 0 is {:?}",
-                    f.dim(),
-                    first.dim()
-                )));
-            }
-        }
-        Ok(Self {
-            features,
-            labels,
-            ids,
-            batch_size,
-            shuffle: None,
-        })
-    }
-
-    /// Shuffles every epoch with a permutation from `(seed, epoch)`.
-    pub fn shuffled(mut self, seed: u64) -> Self {
-        self.shuffle = Some(seed);
-        self
-    }
-
-    /// The item order of `epoch`.
-    pub fn order(&self, epoch: u64) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..self.features.len()).collect();
-        if let Some(seed) = self.shuffle {
-            use rand::SeedableRng;
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(ser_datasets::item_seed(
-                seed,
-                epoch,
-                u64::MAX,
-            ));
-            ser_augment::seed::shuffle(&mut order, &mut rng);
-        }
-        order
-    }
-}
-
-impl BatchSource for Dataset {
-    fn len(&self) -> usize {
-        self.features.len()
-    }
-
-    fn n_batches(&self) -> usize {
-        self.features.len().div_ceil(self.batch_size.max(1))
-    }
-
-    fn batches(&self, epoch: u64) -> Box<dyn Iterator<Item = Result<Batch>> + Send + '_> {
-        let order = self.order(epoch);
-        let bs = self.batch_size.max(1);
-        let chunks: Vec<Vec<usize>> = order.chunks(bs).map(<[usize]>::to_vec).collect();
-        Box::new(chunks.into_iter().map(move |idx| {
-            let (m, f) = self.features[idx[0]].dim();
-            let mut features = Array3::zeros((idx.len(), m, f));
-            for (k, &i) in idx.iter().enumerate() {
-                features
-                    .index_axis_mut(Axis(0), k)
-                    .assign(&self.features[i]);
-            }
-            Ok(Batch {
-                features,
-                labels: idx.iter().map(|&i| self.labels[i]).collect(),
-                paths: idx.iter().map(|&i| self.ids[i].clone()).collect(),
-            })
-        }))
-    }
-}
+pub use crate::data::{BatchSource, Dataset};
+pub use crate::loss::{balanced_class_weights, cross_entropy};
+pub use crate::predict::{LossAccuracy, Predictions, evaluate_loss, predict};
 
 /// How the learning rate changes between epochs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
@@ -312,15 +166,6 @@ pub enum Event<'a> {
     },
 }
 
-/// Loss and accuracy of a model over a [`BatchSource`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LossAccuracy {
-    /// Mean cross-entropy (without the L2 penalty).
-    pub loss: f64,
-    /// Fraction right.
-    pub accuracy: f64,
-}
-
 /// Runs Adam on a [`Model`].
 #[derive(Debug)]
 pub struct Trainer<'m> {
@@ -332,51 +177,6 @@ pub struct Trainer<'m> {
 
 fn deep_copy(m: &BTreeMap<String, Tensor>) -> Result<BTreeMap<String, Tensor>> {
     m.iter().map(|(k, v)| Ok((k.clone(), v.copy()?))).collect()
-}
-
-/// Balanced class weights `n / (k · count_c)` over `k` classes (absent classes get 0).
-pub fn balanced_class_weights(labels: &[usize], classes: usize) -> Vec<f32> {
-    let mut counts = vec![0usize; classes];
-    for &l in labels {
-        if l < classes {
-            counts[l] += 1;
-        }
-    }
-    let present = counts.iter().filter(|&&c| c > 0).count().max(1);
-    let n = labels.len() as f64;
-    counts
-        .iter()
-        .map(|&c| {
-            if c == 0 {
-                0.0
-            } else {
-                (n / (present as f64 * c as f64)) as f32
-            }
-        })
-        .collect()
-}
-
-/// Mean cross-entropy of `logits` `[B, K]` against `labels` `[B]` (u32), weighted per class
-/// like PyTorch's `CrossEntropyLoss(weight=…)` when `weights` `[K]` is given.
-///
-/// # Errors
-/// Shape and device errors.
-pub fn cross_entropy(
-    logits: &Tensor,
-    labels: &Tensor,
-    weights: Option<&Tensor>,
-) -> candle_core::Result<Tensor> {
-    let logp = candle_nn::ops::log_softmax(logits, D::Minus1)?;
-    let picked = logp.gather(&labels.unsqueeze(1)?, 1)?.squeeze(1)?;
-    match weights {
-        None => picked.mean_all()?.neg(),
-        Some(w) => {
-            let wi = w.gather(labels, 0)?;
-            let num = (&picked * &wi)?.sum_all()?;
-            let den = wi.sum_all()?;
-            (num / den)?.neg()
-        }
-    }
 }
 
 impl<'m> Trainer<'m> {
@@ -724,111 +524,4 @@ impl<'m> Trainer<'m> {
             best_weights,
         })
     }
-}
-
-/// Mean cross-entropy and accuracy of `model` over `data`, in evaluation mode.
-///
-/// # Errors
-/// Data and device errors.
-pub fn evaluate_loss(model: &Model, data: &dyn BatchSource) -> Result<LossAccuracy> {
-    let p = predict(model, data)?;
-    Ok(LossAccuracy {
-        loss: p.loss,
-        accuracy: p.accuracy(),
-    })
-}
-
-/// Class probabilities for every item of a [`BatchSource`], with its label and id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Predictions {
-    /// Softmax probabilities, one row per item.
-    pub probabilities: Vec<Vec<f32>>,
-    /// True labels.
-    pub labels: Vec<usize>,
-    /// Item ids (files).
-    pub ids: Vec<PathBuf>,
-    /// Mean cross-entropy.
-    pub loss: f64,
-}
-
-impl Predictions {
-    /// The most probable class of each item.
-    pub fn predicted(&self) -> Vec<usize> {
-        self.probabilities
-            .iter()
-            .map(|p| {
-                p.iter()
-                    .enumerate()
-                    .max_by(|a, b| a.1.total_cmp(b.1))
-                    .map_or(0, |(i, _)| i)
-            })
-            .collect()
-    }
-
-    /// Fraction right.
-    pub fn accuracy(&self) -> f64 {
-        let pred = self.predicted();
-        let right = pred
-            .iter()
-            .zip(&self.labels)
-            .filter(|(p, l)| p == l)
-            .count();
-        right as f64 / self.labels.len().max(1) as f64
-    }
-
-    /// The classification report, with per-group figures when `group_of` names each
-    /// item's group (e.g. its corpus).
-    ///
-    /// # Errors
-    /// [`Error::Metrics`].
-    pub fn report(
-        &self,
-        classes: &[&str],
-        group_of: Option<&dyn Fn(&Path) -> String>,
-    ) -> Result<ClassificationReport> {
-        let groups: Option<Vec<String>> = group_of.map(|g| self.ids.iter().map(|p| g(p)).collect());
-        let group_refs: Option<Vec<&str>> = groups
-            .as_ref()
-            .map(|g| g.iter().map(String::as_str).collect());
-        Ok(ClassificationReport::from_predictions(
-            &self.labels,
-            &self.predicted(),
-            classes,
-            group_refs.as_deref(),
-        )?)
-    }
-}
-
-/// Runs `model` in evaluation mode over `data`.
-///
-/// # Errors
-/// Data and device errors.
-pub fn predict(model: &Model, data: &dyn BatchSource) -> Result<Predictions> {
-    let spec = model.config().input;
-    let device = model.device();
-    let mut out = Predictions {
-        probabilities: Vec::new(),
-        labels: Vec::new(),
-        ids: Vec::new(),
-        loss: 0.0,
-    };
-    let mut sum_loss = 0.0;
-    for batch in data.batches(0) {
-        let batch = batch?;
-        let xs = batch_tensor(batch.features.axis_iter(Axis(0)), &spec, device)?;
-        let logits = model.forward_t(&xs, Mode::Eval)?;
-        let labels: Vec<u32> = batch.labels.iter().map(|&l| l as u32).collect();
-        let lt = Tensor::new(labels.as_slice(), device)?;
-        let ce = f64::from(cross_entropy(&logits, &lt, None)?.to_scalar::<f32>()?);
-        sum_loss += ce * batch.labels.len() as f64;
-        let probs: Vec<Vec<f32>> = candle_nn::ops::softmax(&logits, 1)?.to_vec2()?;
-        out.probabilities.extend(probs);
-        out.labels.extend(batch.labels);
-        out.ids.extend(batch.paths);
-    }
-    if out.labels.is_empty() {
-        return Err(Error::Data("nothing to predict".into()));
-    }
-    out.loss = sum_loss / out.labels.len() as f64;
-    Ok(out)
 }

@@ -1,0 +1,132 @@
+//! A model run over a [`BatchSource`] in evaluation mode: class probabilities for every
+//! item ([`predict`], [`Predictions`]) and the mean loss and accuracy ([`evaluate_loss`]).
+
+use std::path::{Path, PathBuf};
+
+use candle_core::Tensor;
+use ndarray::Axis;
+use serde::{Deserialize, Serialize};
+
+use crate::data::BatchSource;
+use crate::error::{Error, Result};
+use crate::features::batch_tensor;
+use crate::layers::Mode;
+use crate::loss::cross_entropy;
+use crate::metrics::ClassificationReport;
+use crate::models::Model;
+
+/// Loss and accuracy of a model over a [`BatchSource`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossAccuracy {
+    /// Mean cross-entropy (without the L2 penalty).
+    pub loss: f64,
+    /// Fraction right.
+    pub accuracy: f64,
+}
+
+/// Mean cross-entropy and accuracy of `model` over `data`, in evaluation mode.
+///
+/// # Errors
+/// Data and device errors.
+pub fn evaluate_loss(model: &Model, data: &dyn BatchSource) -> Result<LossAccuracy> {
+    let p = predict(model, data)?;
+    Ok(LossAccuracy {
+        loss: p.loss,
+        accuracy: p.accuracy(),
+    })
+}
+
+/// Class probabilities for every item of a [`BatchSource`], with its label and id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Predictions {
+    /// Softmax probabilities, one row per item.
+    pub probabilities: Vec<Vec<f32>>,
+    /// True labels.
+    pub labels: Vec<usize>,
+    /// Item ids (files).
+    pub ids: Vec<PathBuf>,
+    /// Mean cross-entropy.
+    pub loss: f64,
+}
+
+impl Predictions {
+    /// The most probable class of each item.
+    pub fn predicted(&self) -> Vec<usize> {
+        self.probabilities
+            .iter()
+            .map(|p| {
+                p.iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map_or(0, |(i, _)| i)
+            })
+            .collect()
+    }
+
+    /// Fraction right.
+    pub fn accuracy(&self) -> f64 {
+        let pred = self.predicted();
+        let right = pred
+            .iter()
+            .zip(&self.labels)
+            .filter(|(p, l)| p == l)
+            .count();
+        right as f64 / self.labels.len().max(1) as f64
+    }
+
+    /// The classification report, with per-group figures when `group_of` names each
+    /// item's group (e.g. its corpus).
+    ///
+    /// # Errors
+    /// [`Error::Metrics`].
+    pub fn report(
+        &self,
+        classes: &[&str],
+        group_of: Option<&dyn Fn(&Path) -> String>,
+    ) -> Result<ClassificationReport> {
+        let groups: Option<Vec<String>> = group_of.map(|g| self.ids.iter().map(|p| g(p)).collect());
+        let group_refs: Option<Vec<&str>> = groups
+            .as_ref()
+            .map(|g| g.iter().map(String::as_str).collect());
+        Ok(ClassificationReport::from_predictions(
+            &self.labels,
+            &self.predicted(),
+            classes,
+            group_refs.as_deref(),
+        )?)
+    }
+}
+
+/// Runs `model` in evaluation mode over `data`.
+///
+/// # Errors
+/// Data and device errors.
+pub fn predict(model: &Model, data: &dyn BatchSource) -> Result<Predictions> {
+    let spec = model.config().input;
+    let device = model.device();
+    let mut out = Predictions {
+        probabilities: Vec::new(),
+        labels: Vec::new(),
+        ids: Vec::new(),
+        loss: 0.0,
+    };
+    let mut sum_loss = 0.0;
+    for batch in data.batches(0) {
+        let batch = batch?;
+        let xs = batch_tensor(batch.features.axis_iter(Axis(0)), &spec, device)?;
+        let logits = model.forward_t(&xs, Mode::Eval)?;
+        let labels: Vec<u32> = batch.labels.iter().map(|&l| l as u32).collect();
+        let lt = Tensor::new(labels.as_slice(), device)?;
+        let ce = f64::from(cross_entropy(&logits, &lt, None)?.to_scalar::<f32>()?);
+        sum_loss += ce * batch.labels.len() as f64;
+        let probs: Vec<Vec<f32>> = candle_nn::ops::softmax(&logits, 1)?.to_vec2()?;
+        out.probabilities.extend(probs);
+        out.labels.extend(batch.labels);
+        out.ids.extend(batch.paths);
+    }
+    if out.labels.is_empty() {
+        return Err(Error::Data("nothing to predict".into()));
+    }
+    out.loss = sum_loss / out.labels.len() as f64;
+    Ok(out)
+}
