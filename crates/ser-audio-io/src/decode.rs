@@ -18,7 +18,7 @@
 //!   The bulk reader hands such files back untouched, so every error, the partial audio of a
 //!   truncated file, and every [`DecodeErrorPolicy`] are exactly as with Symphonia alone.
 //!
-//! [`LoadOptions::wav_decoder`] ([`WavDecoder::Symphonia`]) sends WAV files to Symphonia too;
+//! [`LoadOptions::wav_decoder`] ([`WavDecoder::Symphonia`](crate::WavDecoder::Symphonia)) sends WAV files to Symphonia too;
 //! the tests use it as the oracle the bulk reader must match bit for bit
 //! (`tests/wav_bulk.rs`), and the private `wav` module lists the conditions it checks.
 //!
@@ -84,7 +84,7 @@ use symphonia::core::meta::MetadataOptions;
 
 use crate::error::{Error, READER_PATH, Result, SymphoniaError};
 use crate::multichannel::{MultiChannelAudio, downmix_into};
-use crate::options::{DecodeErrorPolicy, LoadOptions, Mix, WavDecoder};
+use crate::options::{DecodeErrorPolicy, LoadOptions, Mix};
 use crate::sniff::header_layout;
 
 /// How many bytes are read ahead to check WAV and AIFF headers for zero channels or rate (and,
@@ -505,7 +505,7 @@ fn decode(
     if source.is_seekable() {
         let head = check_head(source, name)?;
         #[cfg(all(feature = "wav", feature = "pcm"))]
-        if options.wav_decoder == WavDecoder::Bulk {
+        if options.wav_decoder == crate::options::WavDecoder::Bulk {
             match crate::wav::load_plain(source, head, mix, options) {
                 crate::wav::Attempt::Done(audio) => {
                     check_rate(audio.sample_rate(), name)?;

@@ -18,12 +18,10 @@
 //!   from ours by one code.
 //! * **Float32** stores the samples unchanged.
 
-use std::fs::File;
-use std::io::{self, BufWriter};
 use std::path::Path;
 
+use ser_core::fs::{WriteError, write_atomic};
 use ser_dsp::Audio;
-use tempfile::NamedTempFile;
 
 use crate::error::{Error, Result};
 use crate::multichannel::MultiChannelAudio;
@@ -54,15 +52,10 @@ impl WavFormat {
     }
 }
 
-/// Whether an existing destination file may be replaced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Overwrite {
-    /// Fail with [`Error::AlreadyExists`] if the destination exists (the default).
-    #[default]
-    Refuse,
-    /// Replace the destination atomically.
-    Replace,
-}
+/// Whether an existing destination file may be replaced: the one policy of every `ser`
+/// crate ([`ser_core::Overwrite`]); [`Overwrite::Refuse`] fails with
+/// [`Error::AlreadyExists`].
+pub use ser_core::Overwrite;
 
 /// Options for [`save_wav_with`] and [`save_wav_multichannel`].
 ///
@@ -172,21 +165,10 @@ fn write_wav(
             reason: "WAV files hold at most 65535 channels",
         });
     };
-    if options.overwrite == Overwrite::Refuse && path.symlink_metadata().is_ok() {
-        return Err(Error::AlreadyExists {
-            path: path.to_path_buf(),
-        });
-    }
-    let io_error = |source: io::Error| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     let encode_error = |source: hound::Error| Error::Encode {
         path: path.to_path_buf(),
         source,
     };
-
-    let mut temp = temp_file_beside(path).map_err(io_error)?;
     let spec = hound::WavSpec {
         channels: n_channels,
         sample_rate,
@@ -196,68 +178,37 @@ fn write_wav(
             WavFormat::Pcm16 | WavFormat::Pcm24 | WavFormat::Pcm32 => hound::SampleFormat::Int,
         },
     };
-    {
-        let sink = BufWriter::new(temp.as_file_mut());
-        let mut writer = hound::WavWriter::new(sink, spec).map_err(encode_error)?;
+    let written = write_atomic(path, options.overwrite, |sink| {
+        let mut writer = hound::WavWriter::new(sink, spec)?;
         match options.format {
             WavFormat::Pcm16 => {
                 for &x in samples {
-                    writer.write_sample(to_i16(x)).map_err(encode_error)?;
+                    writer.write_sample(to_i16(x))?;
                 }
             }
             WavFormat::Pcm24 => {
                 for &x in samples {
-                    writer
-                        .write_sample(to_int_bits(x, 24))
-                        .map_err(encode_error)?;
+                    writer.write_sample(to_int_bits(x, 24))?;
                 }
             }
             WavFormat::Pcm32 => {
                 for &x in samples {
-                    writer
-                        .write_sample(to_int_bits(x, 32))
-                        .map_err(encode_error)?;
+                    writer.write_sample(to_int_bits(x, 32))?;
                 }
             }
             WavFormat::Float32 => {
                 for &x in samples {
-                    writer.write_sample(x).map_err(encode_error)?;
+                    writer.write_sample(x)?;
                 }
             }
         }
-        writer.finalize().map_err(encode_error)?;
-    }
-    temp.as_file().sync_all().map_err(io_error)?;
-
-    // On error the temporary file inside `PersistError` is dropped, which deletes it.
-    let persisted = match options.overwrite {
-        Overwrite::Replace => temp.persist(path),
-        Overwrite::Refuse => temp.persist_noclobber(path),
-    };
-    match persisted {
-        Ok(_file) => Ok(()),
-        Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Err(Error::AlreadyExists {
-            path: path.to_path_buf(),
-        }),
-        Err(e) => Err(io_error(e.error)),
-    }
-}
-
-/// A temporary file in the directory of `path`, so that the final rename stays on one file
-/// system. On Unix it gets the usual `0o666 & !umask` permissions rather than `0o600`.
-fn temp_file_beside(path: &Path) -> io::Result<NamedTempFile<File>> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".ser-audio-io-").suffix(".wav.tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    builder.tempfile_in(dir)
+        writer.finalize()
+    });
+    written.map_err(|e| match e {
+        WriteError::Exists { path } => Error::AlreadyExists { path },
+        WriteError::Io { path, source } => Error::Io { path, source },
+        WriteError::Write(source) => encode_error(source),
+    })
 }
 
 /// `x` as a 16-bit code: `round(x * 32768)`, ties to even, clipped to `i16`.
