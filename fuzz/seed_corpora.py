@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Seeds fuzz/corpus/{decode,parse_names} from the repository's fixtures (run from the
+"""Seeds fuzz/corpus/{decode,decode_features,parse_names} from the repository's fixtures (run from the
 repository root: python3 fuzz/seed_corpora.py). The corpora are not committed.
 
 decode: every file of fixtures/audio/formats, the first 8 KiB of every fixtures/audio clip
 and of two quickstart FLACs, each behind a selector byte (the target's first byte: error
 policy in bits 0-1, WAV reader in bit 2, extension hint in bits 5-7), once with no hint
 and once with the matching hint.
+decode_features: every fixtures/audio file whole (no selector byte).
 parse_names: "root\\npath" for every file below fixtures/corpora.
 """
 
@@ -28,6 +29,12 @@ def main():
         hint = HINTS.get(f.suffix.lstrip("."), 0)
         for selector in (0, hint << 5 | 1):
             (out / f"{f.stem}{f.suffix}.{selector:02x}").write_bytes(bytes([selector]) + data)
+    out = ROOT / "fuzz" / "corpus" / "decode_features"
+    out.mkdir(parents=True, exist_ok=True)
+    audio = ROOT / "fixtures" / "audio"
+    for f in sorted(audio.glob("*.wav")) + sorted((audio / "formats").glob("*.*")):
+        if f.suffix != ".md":
+            (out / f.name).write_bytes(f.read_bytes())
     out = ROOT / "fuzz" / "corpus" / "parse_names"
     out.mkdir(parents=True, exist_ok=True)
     corpora = ROOT / "fixtures" / "corpora"
