@@ -85,11 +85,8 @@ fn fixed_pipeline(a: &Args) -> Result<(Compose<Audio>, String)> {
 }
 
 fn write(path: &Path, audio: &Audio, overwrite: bool) -> Result<()> {
-    let options = SaveOptions::new(WavFormat::Pcm16).with_overwrite(if overwrite {
-        Overwrite::Replace
-    } else {
-        Overwrite::Refuse
-    });
+    let options =
+        SaveOptions::new(WavFormat::Pcm16).with_overwrite(Overwrite::replace_if(overwrite));
     ser_audio_io::save_wav_with(path, audio, &options)
         .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use ser_datasets::{
-    Assignment, Corpus, Counts, LabelPolicy, SPLITS, SplitFractions, WriteMode,
+    Assignment, Corpus, Counts, LabelPolicy, Overwrite, SPLITS, SplitFractions,
     check_no_speaker_leak, random_split, scan, speaker_split, write_manifest,
 };
 use ser_examples::run;
@@ -152,12 +152,7 @@ fn main() {
             println!("{none} utterances with a left-out label get no split");
         }
         if let Some(out) = &args.out {
-            let mode = if args.overwrite {
-                WriteMode::Overwrite
-            } else {
-                WriteMode::CreateNew
-            };
-            match write_manifest(out, &assignments, mode) {
+            match write_manifest(out, &assignments, Overwrite::replace_if(args.overwrite)) {
                 Err(ser_datasets::Error::Exists { path }) => {
                     bail!("{} exists (pass --overwrite to replace it)", path.display())
                 }

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::{Parser, ValueEnum};
+use ser_core::Overwrite;
 use ser_examples::{run, write_atomic};
 use ser_models::candle_core::{DType, Device, Tensor};
 use ser_models::run::{CONFIG_FILE, RunConfig, WEIGHTS_FILE};
@@ -77,14 +78,14 @@ fn main() {
         std::fs::create_dir_all(&args.out)?;
         ser_models::io::save_safetensors(&args.out.join(WEIGHTS_FILE), &tensors, None)?;
         let json = serde_json::to_string_pretty(&cfg)?;
-        write_atomic(&args.out.join(CONFIG_FILE), true, |w| {
+        write_atomic(&args.out.join(CONFIG_FILE), Overwrite::Replace, |w| {
             use std::io::Write;
             Ok(writeln!(w, "{json}")?)
         })?;
         let split = args.run.join("split.csv");
         if args.copy_split {
             let bytes = std::fs::read(&split)?;
-            write_atomic(&args.out.join("split.csv"), true, |w| {
+            write_atomic(&args.out.join("split.csv"), Overwrite::Replace, |w| {
                 use std::io::Write;
                 Ok(w.write_all(&bytes)?)
             })?;

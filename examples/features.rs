@@ -20,6 +20,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
+use ser_core::Overwrite;
 use ser_dsp::{Crop, LogMel, LogMelConfig, SilencePolicy};
 use ser_examples::{Input, collect_inputs, run, write_npy, write_spectrogram_png};
 
@@ -128,13 +129,13 @@ fn one(logmel: &LogMel, input: &Path, out: &Path, a: &Args) -> Result<(usize, us
     let features = logmel
         .extract_owned(audio)
         .with_context(|| input.display().to_string())?;
-    write_npy(out, &features, a.overwrite)?;
+    write_npy(out, &features, Overwrite::replace_if(a.overwrite))?;
     if a.png {
         write_spectrogram_png(
             &out.with_extension("png"),
             &features,
             usize::from(a.png_scale),
-            a.overwrite,
+            Overwrite::replace_if(a.overwrite),
         )?;
     }
     Ok(features.dim())

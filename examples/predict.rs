@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use clap::Parser;
+use ser_core::Overwrite;
 use ser_datasets::{CorpusParser, Emotion, LabelPolicy, RavdessParser, TessParser};
 use ser_examples::timeline_out::{csv_header, timeline_csv, timeline_json};
 use ser_examples::timeline_plot::draw_timeline;
@@ -180,7 +181,13 @@ fn main() {
                         print_text(file, &t, &overall, truth);
                     }
                     if let Some(png) = &args.plot {
-                        draw_timeline(png, file, &recognizer, &t, args.overwrite)?;
+                        draw_timeline(
+                            png,
+                            file,
+                            &recognizer,
+                            &t,
+                            Overwrite::replace_if(args.overwrite),
+                        )?;
                         eprintln!("wrote {}", png.display());
                     }
                 }

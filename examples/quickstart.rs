@@ -20,9 +20,8 @@ use std::time::Instant;
 use anyhow::bail;
 use clap::Parser;
 use ser_augment::{Transform, augment_seeded, research_waveform};
-use ser_datasets::{
-    Counts, Emotion, LabelPolicy, Split, WriteMode, relative_to_roots, scan, write_manifest,
-};
+use ser_core::Overwrite;
+use ser_datasets::{Counts, Emotion, LabelPolicy, Split, relative_to_roots, scan, write_manifest};
 use ser_dsp::{LogMel, LogMelConfig};
 use ser_examples::plot::{draw_confusion, draw_curves};
 use ser_examples::runs::{bar, featurize};
@@ -121,7 +120,7 @@ fn main() {
             bail!("no features for {}", first.path.display())
         };
         let spec_png = out.join("spectrogram.png");
-        write_spectrogram_png(&spec_png, spec, 4, true)?;
+        write_spectrogram_png(&spec_png, spec, 4, Overwrite::Replace)?;
         println!(
             "  drew {} ({})",
             spec_png.display(),
@@ -137,7 +136,7 @@ fn main() {
         let (augmented, record) = augment_seeded(&aug as &dyn Transform<_>, &audio, args.seed)?;
         let aug_spec = LogMel::new(logmel)?.extract_owned(augmented)?;
         let aug_png = out.join("spectrogram_augmented.png");
-        write_spectrogram_png(&aug_png, &aug_spec, 4, true)?;
+        write_spectrogram_png(&aug_png, &aug_spec, 4, Overwrite::Replace)?;
         println!(
             "augmentation (seed {}): {record}\n  drew {}\n",
             args.seed,
@@ -252,7 +251,7 @@ fn main() {
         write_manifest(
             &run_dir.join("split.csv"),
             &relative_to_roots(&assignments, std::slice::from_ref(&root)),
-            WriteMode::Overwrite,
+            Overwrite::Replace,
         )?;
         ser_models::io::save_json(&run_dir.join("history.json"), h)?;
         draw_curves(&run_dir.join("curves.png"), h)?;

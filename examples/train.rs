@@ -28,7 +28,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use ser_datasets::{
-    Assignment, Counts, LabelPolicy, Split, SplitFractions, SplitLookup, WriteMode,
+    Assignment, Counts, LabelPolicy, Overwrite, Split, SplitFractions, SplitLookup,
     check_no_speaker_leak, random_split, read_manifest, relative_to_roots, scan, speaker_split,
     undersample, write_manifest,
 };
@@ -311,7 +311,7 @@ fn main() {
         write_manifest(
             &split_path,
             &relative_to_roots(&assignments, &args.data),
-            WriteMode::Overwrite,
+            Overwrite::Replace,
         )?;
         let of = |s: Split| -> Vec<&ser_datasets::Utterance> {
             assignments

@@ -8,11 +8,12 @@ pub mod timeline_out;
 pub mod timeline_plot;
 
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use ndarray::Array2;
+use ser_core::fs::{Overwrite, WriteError};
 use ser_dsp::ndarray;
 
 /// Finds `relative` (a path inside the ser repository, such as `fixtures/corpora/quickstart`)
@@ -110,56 +111,38 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
     Ok(out)
 }
 
-/// Writes `bytes` (produced by `write`) to `path` atomically: a temporary file in the same
-/// directory, then a rename. Refuses to replace an existing file unless `overwrite`.
+/// Writes a file at `path` atomically through [`ser_core::fs::write_atomic`] (a temporary
+/// file in the same folder, then a rename), creating the folder if needed. An existing file
+/// is replaced only with [`Overwrite::Replace`].
 ///
 /// # Errors
-/// The file exists (without `overwrite`), or an I/O error.
+/// The file exists (with [`Overwrite::Refuse`]), an I/O error, or the error of `write`.
 pub fn write_atomic(
     path: &Path,
-    overwrite: bool,
+    overwrite: Overwrite,
     write: impl FnOnce(&mut BufWriter<&mut fs::File>) -> Result<()>,
 ) -> Result<()> {
-    if !overwrite && path.exists() {
-        bail!("{} exists (pass --overwrite to replace it)", path.display());
-    }
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".ser-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        // The usual 0o666 & !umask, not tempfile's 0o600.
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    {
-        let mut w = BufWriter::new(tmp.as_file_mut());
-        write(&mut w)?;
-        w.flush()?;
-    }
-    let persisted = if overwrite {
-        tmp.persist(path)
-    } else {
-        tmp.persist_noclobber(path)
-    };
-    persisted
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    ser_core::fs::write_atomic(path, overwrite, write).map_err(|e| match e {
+        WriteError::Exists { path } => {
+            anyhow::anyhow!("{} exists (pass --overwrite to replace it)", path.display())
+        }
+        WriteError::Io { path, source } => {
+            anyhow::Error::new(source).context(format!("cannot write {}", path.display()))
+        }
+        WriteError::Write(e) => e.context(format!("cannot write {}", path.display())),
+    })
 }
 
 /// Writes a float32 `.npy` file atomically.
 ///
 /// # Errors
 /// As [`write_atomic`].
-pub fn write_npy(path: &Path, array: &Array2<f32>, overwrite: bool) -> Result<()> {
+pub fn write_npy(path: &Path, array: &Array2<f32>, overwrite: Overwrite) -> Result<()> {
     use ndarray_npy::WriteNpyExt;
     write_atomic(path, overwrite, |w| Ok(array.write_npy(w)?))
 }
@@ -174,7 +157,7 @@ pub fn write_spectrogram_png(
     path: &Path,
     db: &Array2<f32>,
     scale: usize,
-    overwrite: bool,
+    overwrite: Overwrite,
 ) -> Result<()> {
     let (rows, cols) = db.dim();
     if rows == 0 || cols == 0 {

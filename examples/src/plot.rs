@@ -17,6 +17,7 @@ use anyhow::{Result, bail};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
+use ser_core::Overwrite;
 use ser_models::metrics::{ClassificationReport, EpochRecord, History};
 
 use crate::write_atomic;
@@ -152,14 +153,14 @@ fn render_png(
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
 ) -> Result<()> {
-    render_png_with(path, size, true, draw)
+    render_png_with(path, size, Overwrite::Replace, draw)
 }
 
-/// [`render_png`], refusing to replace an existing file unless `overwrite`.
+/// [`render_png`], replacing an existing file only with [`Overwrite::Replace`].
 pub(crate) fn render_png_with(
     path: &Path,
     (width, height): (u32, u32),
-    overwrite: bool,
+    overwrite: Overwrite,
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
 ) -> Result<()> {
     let mut pixels = vec![255u8; width as usize * height as usize * 3];

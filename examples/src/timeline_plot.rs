@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
+use ser_core::Overwrite;
 use ser_datasets::Emotion;
 use ser_dsp::{LogMel, LogMelConfig};
 use ser_models::Recognizer;
@@ -31,7 +32,7 @@ const RIGHT: i32 = 150;
 /// Draws `timeline` (computed from `file` by `recognizer`) to `path` as a PNG: the file's
 /// 128-band log-mel spectrogram (the recognizer's features, without trimming or a fixed
 /// duration) above the probability of each emotion at the centre of each window; windows
-/// without speech are shaded. Refuses to replace `path` unless `overwrite`.
+/// without speech are shaded. Replaces `path` only with [`Overwrite::Replace`].
 ///
 /// The file is decoded whole for the picture (minutes are fine; the spectrogram's columns
 /// are averaged down to the picture's width).
@@ -43,7 +44,7 @@ pub fn draw_timeline(
     file: &Path,
     recognizer: &Recognizer,
     timeline: &Timeline,
-    overwrite: bool,
+    overwrite: Overwrite,
 ) -> Result<()> {
     if timeline.segments.is_empty() || timeline.duration <= 0.0 {
         bail!("nothing to draw: the timeline is empty");

@@ -35,7 +35,6 @@ pub mod compose;
 pub mod error;
 pub mod plan;
 pub mod record;
-pub mod seed;
 pub mod spec;
 pub mod stretch;
 pub mod wave;

@@ -213,12 +213,12 @@ impl OversamplingPlan {
             if need == 0 || n == 0 {
                 continue;
             }
-            let mut rng = ChaCha8Rng::seed_from_u64(crate::seed::mix_seed(seed, class));
+            let mut rng = ChaCha8Rng::seed_from_u64(ser_core::seed::mix_seed(seed, class));
             let mut copies = vec![need / n; n];
             // `need % n` distinct items get one more: a partial Fisher-Yates shuffle.
             let mut order: Vec<usize> = (0..n).collect();
             for i in 0..need % n {
-                let j = i + crate::seed::below(&mut rng, (n - i) as u64) as usize;
+                let j = i + ser_core::seed::below(&mut rng, (n - i) as u64) as usize;
                 order.swap(i, j);
                 if let Some(c) = order.get(i).and_then(|&k| copies.get_mut(k)) {
                     *c += 1;

@@ -86,6 +86,7 @@ mod tests {
         // Splits, plans and weights depend on these exact values: they must never change.
         assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
         assert_eq!(splitmix64(0), 0xe220_a839_7b1d_cdaf);
         assert_eq!(mix_seed(0, ""), finalize(0xcbf2_9ce4_8422_2325));
     }

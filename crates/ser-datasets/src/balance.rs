@@ -11,7 +11,7 @@ use crate::emotion::Emotion;
 use crate::error::{Error, Result};
 use crate::record::Utterance;
 use crate::split::Assignment;
-use ser_augment::seed::{mix_seed as mix, shuffle};
+use ser_core::seed::{mix_seed as mix, shuffle};
 
 /// Under-samples every emotion class to the size of the smallest class present: each class
 /// is sorted, shuffled by a [`ChaCha8Rng`] seeded from `seed` and the class name, and its

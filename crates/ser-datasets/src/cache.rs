@@ -33,6 +33,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use safetensors::{Dtype, tensor::TensorView};
+use ser_core::fs::{Overwrite, WriteError};
+use ser_core::seed::fnv1a64;
 use ser_dsp::LogMelConfig;
 use ser_dsp::ndarray::Array2;
 
@@ -44,16 +46,6 @@ pub const INDEX_FILE: &str = "index.json";
 const FORMAT: u64 = 1;
 /// The default maximum number of tensors per shard.
 pub const DEFAULT_SHARD_CAPACITY: usize = 64;
-
-/// FNV-1a, 64 bits, over `bytes` (offset basis 0xcbf29ce484222325, prime 0x100000001b3).
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
 
 /// The hash of a feature config: FNV-1a of its `serde_json` serialization.
 ///
@@ -124,16 +116,18 @@ fn corrupt(path: &Path, reason: impl Into<String>) -> Error {
     }
 }
 
-/// Writes `bytes` to `path` atomically: temporary file in the same directory, sync, rename.
-fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err(dir))?;
-    tmp.write_all(bytes).map_err(io_err(path))?;
-    tmp.as_file().sync_all().map_err(io_err(path))?;
-    tmp.persist(path).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
-    Ok(())
+/// Writes `bytes` to `path` atomically (replacing it), through [`ser_core::fs`].
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    ser_core::fs::write_atomic(path, Overwrite::Replace, |w| w.write_all(bytes)).map_err(|e| {
+        let source = match e {
+            WriteError::Io { source, .. } | WriteError::Write(source) => source,
+            WriteError::Exists { .. } => std::io::ErrorKind::AlreadyExists.into(),
+        };
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }
 
 fn parse_index(path: &Path, bytes: &[u8]) -> Result<Index> {
@@ -354,13 +348,13 @@ impl FeatureCache {
                     value: name.clone(),
                     reason: safetensors_reason(&e),
                 })?;
-            write_atomic(&self.dir, &path, &bytes)?;
+            write_atomic(&path, &bytes)?;
             for (h, _) in chunk {
                 new_index.entries.insert(h.clone(), name.clone());
             }
         }
         let index_path = self.dir.join(INDEX_FILE);
-        write_atomic(&self.dir, &index_path, &index_json(&new_index))?;
+        write_atomic(&index_path, &index_json(&new_index))?;
         *index = new_index;
         Ok(())
     }
@@ -475,13 +469,6 @@ fn read_tensors(path: &Path, names: &[String]) -> Result<Vec<Array2<f32>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fnv1a64_known_vectors() {
-        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
-    }
 
     #[test]
     fn shard_names_are_checked() {

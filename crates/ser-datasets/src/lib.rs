@@ -40,7 +40,8 @@ pub use balance::{oversampling_plan, undersample};
 pub use counts::Counts;
 pub use error::{Error, Result};
 pub use lookup::{SplitLookup, relative_to_roots};
-pub use manifest::{MANIFEST_COLUMNS, RowError, WriteMode, read_manifest, write_manifest};
+pub use manifest::{MANIFEST_COLUMNS, RowError, read_manifest, write_manifest};
+pub use ser_core::Overwrite;
 pub use split::{
     Assignment, LeakError, SPLITS, Split, SplitFractions, check_no_speaker_leak, parse_split,
     random_split, speaker_kfold, speaker_split, speakers_of,

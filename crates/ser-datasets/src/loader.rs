@@ -44,6 +44,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use ser_augment::{Transform, augment_seeded};
+use ser_core::seed::splitmix64;
 use ser_dsp::ndarray::{Array2, Array3, Axis};
 use ser_dsp::{Audio, LogMel};
 
@@ -116,26 +117,18 @@ impl std::fmt::Debug for Loader {
     }
 }
 
-/// SplitMix64's finalizer: a well-mixed 64-bit hash of `x`.
-fn mix64(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
-}
-
 /// The augmentation seed of item `index` in epoch `epoch`.
 pub fn item_seed(base_seed: u64, epoch: u64, index: u64) -> u64 {
-    mix64(mix64(mix64(base_seed) ^ epoch) ^ index)
+    splitmix64(splitmix64(splitmix64(base_seed) ^ epoch) ^ index)
 }
 
 /// The order of the items in `epoch`: a Fisher–Yates shuffle driven by SplitMix64.
 fn permutation(n: usize, seed: u64, epoch: u64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
-    let mut state = mix64(seed) ^ mix64(epoch.wrapping_add(0x5851_f42d_4c95_7f2d));
+    let mut state = splitmix64(seed) ^ splitmix64(epoch.wrapping_add(0x5851_f42d_4c95_7f2d));
     for i in (1..n).rev() {
         state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let r = mix64(state);
+        let r = splitmix64(state);
         // Lemire's multiply-shift: uniform enough in 0..=i for any realistic list size.
         let j = ((u128::from(r) * (i as u128 + 1)) >> 64) as usize;
         order.swap(i, j);

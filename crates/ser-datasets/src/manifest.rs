@@ -10,12 +10,14 @@
 //! crate), so paths with commas or quotes round trip.
 //!
 //! Writing is atomic (a temporary file in the same directory, then a rename) and never
-//! replaces an existing file unless [`WriteMode::Overwrite`] is asked for. Reading checks
+//! replaces an existing file unless [`Overwrite::Replace`] is asked for. Reading checks
 //! the header and every row, and names the line of a bad one.
 
 use std::path::{Path, PathBuf};
 
 use crate::emotion::{Emotion, UnknownEmotion};
+use ser_core::fs::{Overwrite, WriteError, write_atomic};
+
 use crate::error::{Error, Result};
 use crate::record::{Corpus, Gender, UnknownCorpus, Utterance};
 use crate::split::{Assignment, Split, parse_split};
@@ -30,16 +32,6 @@ pub const MANIFEST_COLUMNS: [&str; 7] = [
     "emotion",
     "split",
 ];
-
-/// Whether writing may replace an existing file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum WriteMode {
-    /// Fail with [`Error::Exists`] if the file exists (the default).
-    #[default]
-    CreateNew,
-    /// Replace an existing file (atomically).
-    Overwrite,
-}
 
 /// What is wrong with one manifest field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,38 +57,16 @@ pub enum RowError {
 /// Writes `rows` as a manifest at `path`, atomically; see the [module docs](self).
 ///
 /// # Errors
-/// [`Error::Exists`] if `path` exists and `mode` is [`WriteMode::CreateNew`];
+/// [`Error::Exists`] if `path` exists and `overwrite` is [`Overwrite::Refuse`];
 /// [`Error::NonUtf8Path`] for an utterance path that is not UTF-8; [`Error::Io`] or
 /// [`Error::Csv`] if writing fails.
-pub fn write_manifest(path: &Path, rows: &[Assignment], mode: WriteMode) -> Result<()> {
-    if mode == WriteMode::CreateNew && path.exists() {
-        return Err(Error::Exists {
-            path: path.to_path_buf(),
-        });
-    }
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+pub fn write_manifest(path: &Path, rows: &[Assignment], overwrite: Overwrite) -> Result<()> {
     let csv_err = |source| Error::Csv {
         path: path.to_path_buf(),
         source,
     };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".manifest-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        // The usual 0o666 & !umask, not tempfile's 0o600.
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
-    {
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(tmp.as_file_mut()));
+    let written = write_atomic(path, overwrite, |w| {
+        let mut w = csv::Writer::from_writer(w);
         w.write_record(MANIFEST_COLUMNS).map_err(csv_err)?;
         for a in rows {
             let u = &a.utterance;
@@ -115,23 +85,16 @@ pub fn write_manifest(path: &Path, rows: &[Assignment], mode: WriteMode) -> Resu
             ])
             .map_err(csv_err)?;
         }
-        w.flush().map_err(io)?;
-    }
-    tmp.as_file().sync_all().map_err(io)?;
-    let persisted = match mode {
-        WriteMode::Overwrite => tmp.persist(path),
-        WriteMode::CreateNew => tmp.persist_noclobber(path),
-    };
-    persisted.map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            Error::Exists {
-                path: path.to_path_buf(),
-            }
-        } else {
-            io(e.error)
-        }
-    })?;
-    Ok(())
+        w.flush().map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    });
+    written.map_err(|e| match e {
+        WriteError::Exists { path } => Error::Exists { path },
+        WriteError::Io { path, source } => Error::Io { path, source },
+        WriteError::Write(e) => e,
+    })
 }
 
 /// Reads a manifest written by [`write_manifest`] (or by hand, with the same columns).

@@ -53,7 +53,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use ser_augment::seed::{mix_seed as mix, shuffle};
+use ser_core::seed::{mix_seed as mix, shuffle};
 
 use crate::emotion::Emotion;
 use crate::error::{Error, Result};

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use ser_datasets::{
-    Assignment, Corpus, Emotion, Error, Gender, MANIFEST_COLUMNS, RowError, SplitFractions,
-    Utterance, WriteMode, read_manifest, speaker_split, write_manifest,
+    Assignment, Corpus, Emotion, Error, Gender, MANIFEST_COLUMNS, Overwrite, RowError,
+    SplitFractions, Utterance, read_manifest, speaker_split, write_manifest,
 };
 
 fn synthetic() -> Vec<Utterance> {
@@ -47,7 +47,7 @@ fn manifest_round_trips_exactly() {
     let path = dir.path().join("manifest.csv");
     let rows = rows();
     assert!(rows.iter().any(|r| r.split.is_none()));
-    write_manifest(&path, &rows, WriteMode::CreateNew).unwrap();
+    write_manifest(&path, &rows, Overwrite::Refuse).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text.lines().next().unwrap(), MANIFEST_COLUMNS.join(","));
     assert_eq!(read_manifest(&path).unwrap(), rows);
@@ -59,7 +59,7 @@ fn manifest_round_trips_exactly() {
 fn manifest_empty_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("empty.csv");
-    write_manifest(&path, &[], WriteMode::CreateNew).unwrap();
+    write_manifest(&path, &[], Overwrite::Refuse).unwrap();
     assert!(read_manifest(&path).unwrap().is_empty());
 }
 
@@ -68,11 +68,11 @@ fn manifest_is_not_overwritten_unless_asked() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.csv");
     let rows = rows();
-    write_manifest(&path, &rows[..3], WriteMode::CreateNew).unwrap();
-    let err = write_manifest(&path, &rows, WriteMode::CreateNew).unwrap_err();
+    write_manifest(&path, &rows[..3], Overwrite::Refuse).unwrap();
+    let err = write_manifest(&path, &rows, Overwrite::Refuse).unwrap_err();
     assert!(matches!(err, Error::Exists { .. }), "{err}");
     assert_eq!(read_manifest(&path).unwrap(), rows[..3]);
-    write_manifest(&path, &rows, WriteMode::Overwrite).unwrap();
+    write_manifest(&path, &rows, Overwrite::Replace).unwrap();
     assert_eq!(read_manifest(&path).unwrap(), rows);
 }
 
@@ -160,7 +160,7 @@ fn manifest_bad_header_and_short_row_are_errors() {
 fn manifest_reloaded_split_is_still_leak_free() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("frozen.csv");
-    write_manifest(&path, &rows(), WriteMode::CreateNew).unwrap();
+    write_manifest(&path, &rows(), Overwrite::Refuse).unwrap();
     ser_datasets::check_no_speaker_leak(&read_manifest(&path).unwrap()).unwrap();
 }
 
@@ -168,6 +168,6 @@ fn manifest_reloaded_split_is_still_leak_free() {
 fn manifest_into_missing_folder_is_an_io_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("no/such/folder/m.csv");
-    let err = write_manifest(&path, &rows(), WriteMode::CreateNew).unwrap_err();
+    let err = write_manifest(&path, &rows(), Overwrite::Refuse).unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err}");
 }

@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 /// The prefix of a whole checkpoint's folder.
 const GEN_PREFIX: &str = "gen-";
 /// The prefix of temporary files and folders, ours to remove.
-pub(crate) const TMP_PREFIX: &str = ".ser-tmp-";
+pub(crate) use ser_core::fs::TMP_PREFIX;
 /// The files of the one-folder layout of earlier versions, removed by the next [`write`].
 const LEGACY_FILES: [&str; 4] = [
     "weights.safetensors",

@@ -126,7 +126,7 @@ impl Dataset {
                 epoch,
                 u64::MAX,
             ));
-            ser_augment::seed::shuffle(&mut order, &mut rng);
+            ser_core::seed::shuffle(&mut order, &mut rng);
         }
         order
     }

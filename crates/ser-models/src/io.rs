@@ -6,10 +6,12 @@ use std::io::Write;
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
+use ser_core::fs::{Overwrite, WriteError};
 
 use crate::error::{Error, Result};
 
-/// Writes `bytes` to `path` through a temp file and a rename.
+/// Writes `bytes` to `path` atomically, replacing it, through [`ser_core::fs`] (a temporary
+/// file in the same folder, synced, then renamed); the folder is created if needed.
 ///
 /// # Errors
 /// [`Error::Io`].
@@ -19,16 +21,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".ser-tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    ser_core::fs::write_atomic(path, Overwrite::Replace, |w| w.write_all(bytes)).map_err(|e| {
+        let source = match e {
+            WriteError::Io { source, .. } | WriteError::Write(source) => source,
+            WriteError::Exists { .. } => std::io::ErrorKind::AlreadyExists.into(),
+        };
+        Error::io(path, source)
+    })
 }
 
 /// Saves `tensors` (with optional string `metadata`) as a safetensors file, atomically.

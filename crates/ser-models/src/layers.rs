@@ -70,7 +70,7 @@ impl Dropout {
     pub fn new(p: f32, name: &str) -> Self {
         Self {
             p,
-            salt: ser_augment::seed::mix_seed(0x5e5d_0d0f, name),
+            salt: ser_core::seed::mix_seed(0x5e5d_0d0f, name),
         }
     }
 

@@ -132,7 +132,7 @@ impl ParamStore {
 
     fn create(&self, shape: &Shape, name: &str, init: Init) -> Vec<f32> {
         let n = shape.elem_count();
-        let mut rng = ChaCha8Rng::seed_from_u64(ser_augment::seed::mix_seed(self.seed, name));
+        let mut rng = ChaCha8Rng::seed_from_u64(ser_core::seed::mix_seed(self.seed, name));
         let uniform = |rng: &mut ChaCha8Rng, lo: f64, up: f64| -> Vec<f32> {
             (0..n)
                 .map(|_| (lo + (up - lo) * rng.random::<f64>()) as f32)
