@@ -2,7 +2,7 @@
 //! to a model's input tensor `[B, C, n_mels, frames]`.
 
 use candle_core::{Device, Tensor};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, Axis, CowArray, Ix2};
 
 use crate::config::{InputMode, InputSpec};
 use crate::error::{Error, Result};
@@ -42,11 +42,12 @@ pub fn fit_normalization<'a>(
     Ok((mean as f32, if std > 1e-6 { std as f32 } else { 1.0 }))
 }
 
-/// Linear resampling of the frame axis to `frames` columns (no-op when equal).
-fn resize_frames(x: ArrayView2<f32>, frames: usize) -> Array2<f32> {
+/// Linear resampling of the frame axis to `frames` columns; `x` itself, uncopied, when it
+/// already has them.
+fn resize_frames(x: ArrayView2<'_, f32>, frames: usize) -> CowArray<'_, f32, Ix2> {
     let (rows, cols) = x.dim();
     if cols == frames {
-        return x.to_owned();
+        return CowArray::from(x);
     }
     let mut out = Array2::zeros((rows, frames));
     let scale = if frames > 1 {
@@ -63,7 +64,7 @@ fn resize_frames(x: ArrayView2<f32>, frames: usize) -> Array2<f32> {
             out[[r, j]] = x[[r, j0]] * (1.0 - t) + x[[r, j1]] * t;
         }
     }
-    out
+    CowArray::from(out)
 }
 
 /// One spectrogram's input channels, `C · n_mels · frames` values in `[C, n_mels, frames]`
@@ -73,6 +74,19 @@ fn resize_frames(x: ArrayView2<f32>, frames: usize) -> Array2<f32> {
 /// [`Error::InputShape`] when the mel bands differ from the spec or a spectrogram is
 /// empty; [`Error::NonFiniteInput`] for NaN or infinite values.
 pub fn input_channels(x: ArrayView2<f32>, spec: &InputSpec, index: usize) -> Result<Vec<f32>> {
+    let mut out = Vec::new();
+    input_channels_into(x, spec, index, &mut out)?;
+    Ok(out)
+}
+
+/// [`input_channels`], appended to `out` (the batch's buffer) instead of a new vector, so
+/// each value is written once, straight from the spectrogram. `out` is unchanged on error.
+fn input_channels_into(
+    x: ArrayView2<f32>,
+    spec: &InputSpec,
+    index: usize,
+    out: &mut Vec<f32>,
+) -> Result<()> {
     let (m, f) = x.dim();
     if m != spec.n_mels || f == 0 {
         return Err(Error::InputShape {
@@ -86,8 +100,8 @@ pub fn input_channels(x: ArrayView2<f32>, spec: &InputSpec, index: usize) -> Res
         });
     }
     let x = resize_frames(x, spec.frames);
-    Ok(match spec.mode {
-        InputMode::LogMel { mean, std } => x.iter().map(|v| (v - mean) / std).collect(),
+    match spec.mode {
+        InputMode::LogMel { mean, std } => out.extend(x.iter().map(|v| (v - mean) / std)),
         InputMode::Magma { imagenet } => {
             let (lo, hi) = x
                 .iter()
@@ -96,7 +110,9 @@ pub fn input_channels(x: ArrayView2<f32>, spec: &InputSpec, index: usize) -> Res
                 });
             let range = if hi > lo { hi - lo } else { 1.0 };
             let n = x.len();
-            let mut out = vec![0f32; 3 * n];
+            let start = out.len();
+            out.resize(start + 3 * n, 0.0);
+            let image = &mut out[start..];
             for (i, v) in x.iter().enumerate() {
                 let c = colorous::MAGMA.eval_continuous(f64::from((v - lo) / range));
                 for (ch, byte) in [c.r, c.g, c.b].into_iter().enumerate() {
@@ -104,12 +120,12 @@ pub fn input_channels(x: ArrayView2<f32>, spec: &InputSpec, index: usize) -> Res
                     if imagenet {
                         y = (y - IMAGENET_MEAN[ch]) / IMAGENET_STD[ch];
                     }
-                    out[ch * n + i] = y;
+                    image[ch * n + i] = y;
                 }
             }
-            out
         }
-    })
+    }
+    Ok(())
 }
 
 /// A batch tensor `[B, C, n_mels, frames]` on `device` from spectrograms
@@ -122,10 +138,16 @@ pub fn batch_tensor<'a>(
     spec: &InputSpec,
     device: &Device,
 ) -> Result<Tensor> {
+    let items = items.into_iter();
+    let expected = items.size_hint().0;
     let mut data = Vec::new();
     let mut b = 0;
-    for (i, x) in items.into_iter().enumerate() {
-        data.extend(input_channels(x, spec, i)?);
+    for (i, x) in items.enumerate() {
+        input_channels_into(x, spec, i, &mut data)?;
+        if i == 0 {
+            // Room for the rest, now that one item has shown its size.
+            data.reserve(data.len() * expected.saturating_sub(1));
+        }
         b += 1;
     }
     if b == 0 {

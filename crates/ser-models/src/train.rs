@@ -261,22 +261,28 @@ impl<'m> Trainer<'m> {
         for (bi, batch) in data.batches(epoch as u64).enumerate() {
             let batch = batch?;
             let seed = self.step_seed(epoch, bi);
-            let items: Vec<Array2<f32>> = batch
-                .features
-                .axis_iter(Axis(0))
-                .enumerate()
-                .map(|(i, x)| match &aug {
-                    Some(t) => ser_augment::augment_seeded(
-                        t as &dyn Transform<Array2<f32>>,
-                        &x.to_owned(),
-                        seed ^ (i as u64) << 20,
-                    )
-                    .map(|(y, _)| y)
-                    .map_err(|e| Error::Data(format!("spectrogram augmentation: {e}"))),
-                    None => Ok(x.to_owned()),
-                })
-                .collect::<Result<_>>()?;
-            let xs = batch_tensor(items.iter().map(|a| a.view()), &spec, &device)?;
+            // Without augmentation the batch goes to the tensor as it is; augmentation
+            // needs each spectrogram as an owned array and makes a new one.
+            let xs = match &aug {
+                Some(t) => {
+                    let items: Vec<Array2<f32>> = batch
+                        .features
+                        .axis_iter(Axis(0))
+                        .enumerate()
+                        .map(|(i, x)| {
+                            ser_augment::augment_seeded(
+                                t as &dyn Transform<Array2<f32>>,
+                                &x.to_owned(),
+                                seed ^ (i as u64) << 20,
+                            )
+                            .map(|(y, _)| y)
+                            .map_err(|e| Error::Data(format!("spectrogram augmentation: {e}")))
+                        })
+                        .collect::<Result<_>>()?;
+                    batch_tensor(items.iter().map(|a| a.view()), &spec, &device)?
+                }
+                None => batch_tensor(batch.features.axis_iter(Axis(0)), &spec, &device)?,
+            };
             let labels: Vec<u32> = batch.labels.iter().map(|&l| l as u32).collect();
             let labels = Tensor::new(labels.as_slice(), &device)?;
             let logits = self.model.forward_t(&xs, Mode::Train { seed })?;
