@@ -1,13 +1,21 @@
 //! Operations candle lacks or runs slowly on the CPU: a 2-D convolution whose forward pass
-//! and both gradients are im2col + matrix products, and seeded dropout.
+//! and both gradients are matrix products, a 2×2 max-pool with PyTorch's gradient, and
+//! seeded dropout.
 //!
 //! Candle's CPU `conv2d` forward already uses im2col, but its backward pass computes the
 //! input gradient with `conv_transpose2d`, a direct loop without gemm, which made one
-//! training step of the research's network 6.5× slower than PyTorch. Here the convolution is
-//! written as `W · im2col(x)`: [`Im2Col`] is a [`CustomOp1`] whose backward pass is
-//! [`Col2Im`], and candle's own `matmul` (gemm, multi-threaded) does the rest, so autograd
-//! gives both gradients as matrix products. On other devices [`conv2d`] calls candle's
-//! native convolution (cuDNN where enabled).
+//! training step of the research's network 6.5× slower than PyTorch. Here, on the CPU in
+//! f32, [`conv2d`] is a single graph node, [`Conv2dOp`]. Its forward pass lays out the
+//! column matrix of the whole batch as one `[C·kh·kw, B·Ho·Wo]` matrix (im2col) and
+//! multiplies the kernel by it with candle's `matmul` (gemm, multi-threaded): one product
+//! for the whole batch. Its backward pass is written out as two more products,
+//! `∂W = ∂y · colsᵀ` and `∂x = col2im(Wᵀ · ∂y)`, so autograd never keeps the column
+//! matrix or a gradient for it. On other devices and dtypes [`conv2d`] calls candle's own
+//! convolution ([`conv2d_generic`], cuDNN where enabled).
+//!
+//! [`max_pool2x2`] is [`MaxPool2x2`] on the CPU, which sends each gradient to the first
+//! maximum of its window as PyTorch does (candle 0.11's does not); [`dropout`] draws its
+//! mask on the host from a seed, so every device gets the same mask.
 
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use rand::{Rng, SeedableRng};
@@ -142,105 +150,6 @@ fn f32_slice<'a>(
     match layout.contiguous_offsets() {
         Some((a, b)) => Ok(&data[a..b]),
         None => candle_core::bail!("{op}: the input must be contiguous"),
-    }
-}
-
-/// `[B, C, H, W]` → `[B, C·kh·kw, Ho·Wo]`, the column matrix of a convolution.
-#[derive(Debug, Clone, Copy)]
-pub struct Im2Col(pub ConvGeometry);
-
-/// `[B, C·kh·kw, Ho·Wo]` → `[B, C, H, W]`, summing overlapping patches: the adjoint of
-/// [`Im2Col`].
-#[derive(Debug, Clone, Copy)]
-pub struct Col2Im(pub ConvGeometry);
-
-/// The column matrix `[B, K, L]` of `src` (`[B, C, H, W]`, contiguous).
-fn im2col_vec(src: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
-    let (hw, kk, l) = (g.height * g.width, g.kernel_h * g.kernel_w, g.l());
-    let mut dst = zeroed(b * g.k() * l);
-    if dst.is_empty() {
-        return dst;
-    }
-    dst.par_chunks_mut(kk * l)
-        .enumerate()
-        .for_each(|(bc, chunk)| {
-            let plane = &src[bc * hw..(bc + 1) * hw];
-            for (t, seg) in chunk.chunks_exact_mut(l).enumerate() {
-                g.gather_tap(plane, seg, t / g.kernel_w, t % g.kernel_w);
-            }
-        });
-    dst
-}
-
-/// The image `[B, C, H, W]` summing the patches of the column matrix `src` (`[B, K, L]`).
-fn col2im_vec(src: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
-    let (hw, kk, l) = (g.height * g.width, g.kernel_h * g.kernel_w, g.l());
-    let mut dst = zeroed(b * g.channels * hw);
-    if dst.is_empty() || l == 0 {
-        return dst;
-    }
-    dst.par_chunks_mut(hw).enumerate().for_each(|(bc, plane)| {
-        let rows = &src[bc * kk * l..(bc + 1) * kk * l];
-        for (t, seg) in rows.chunks_exact(l).enumerate() {
-            g.scatter_tap(seg, plane, t / g.kernel_w, t % g.kernel_w);
-        }
-    });
-    dst
-}
-
-impl CustomOp1 for Im2Col {
-    fn name(&self) -> &'static str {
-        "ser-im2col"
-    }
-
-    fn cpu_fwd(
-        &self,
-        storage: &CpuStorage,
-        layout: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let g = self.0;
-        let (b, c, h, w) = layout.shape().dims4()?;
-        if (c, h, w) != (g.channels, g.height, g.width) {
-            candle_core::bail!("im2col: input {:?} does not match {g:?}", layout.dims());
-        }
-        let src = f32_slice(storage, layout, "im2col")?;
-        Ok((
-            CpuStorage::F32(im2col_vec(src, b, &g)),
-            Shape::from((b, g.k(), g.l())),
-        ))
-    }
-
-    fn bwd(
-        &self,
-        _arg: &Tensor,
-        _res: &Tensor,
-        grad_res: &Tensor,
-    ) -> candle_core::Result<Option<Tensor>> {
-        let grad = grad_res.contiguous()?;
-        Ok(Some(grad.apply_op1_no_bwd(&Col2Im(self.0))?))
-    }
-}
-
-impl CustomOp1 for Col2Im {
-    fn name(&self) -> &'static str {
-        "ser-col2im"
-    }
-
-    fn cpu_fwd(
-        &self,
-        storage: &CpuStorage,
-        layout: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let g = self.0;
-        let (b, k, l) = layout.shape().dims3()?;
-        if (k, l) != (g.k(), g.l()) {
-            candle_core::bail!("col2im: input {:?} does not match {g:?}", layout.dims());
-        }
-        let src = f32_slice(storage, layout, "col2im")?;
-        Ok((
-            CpuStorage::F32(col2im_vec(src, b, &g)),
-            Shape::from((b, g.channels, g.height, g.width)),
-        ))
     }
 }
 
