@@ -9,8 +9,8 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::Array2;
 use rayon::prelude::*;
-use ser_augment::{Item, OversamplingPlan, augment_seeded, research_waveform};
-use ser_datasets::{Corpus, Emotion, FeatureCache, Loader, Utterance};
+use ser_augment::{augment_seeded, research_waveform};
+use ser_datasets::{Corpus, FeatureCache, Item, Loader, OversamplingPlan, Split, Utterance};
 use ser_dsp::ndarray;
 use ser_dsp::{LogMel, LogMelConfig};
 use ser_models::train::Dataset;
@@ -113,13 +113,8 @@ pub fn oversample(
     let items: Vec<Item> = train
         .iter()
         .filter_map(|u| {
-            u.emotion.map(|e| {
-                Item::new(
-                    u.path.to_string_lossy(),
-                    e.as_str(),
-                    ser_augment::Split::Train,
-                )
-            })
+            u.emotion
+                .map(|e| Item::new(u.path.clone(), e, Split::Train))
         })
         .collect();
     let plan = OversamplingPlan::new(items, target, seed)?;
@@ -134,17 +129,17 @@ pub fn oversample(
         .entries()
         .par_iter()
         .map(|entry| {
-            let path = PathBuf::from(entry.source_id());
-            let class = entry.class().parse::<Emotion>()?.index();
-            let audio = ser_audio_io::load(&path)
-                .with_context(|| format!("decoding {}", path.display()))?;
+            let path = entry.source();
+            let class = entry.emotion().index();
+            let audio =
+                ser_audio_io::load(path).with_context(|| format!("decoding {}", path.display()))?;
             let (augmented, _) = augment_seeded(&pipeline, &audio, entry.seed())
                 .with_context(|| format!("augmenting {}", path.display()))?;
             let mel = extractor
                 .extract_owned(augmented)
                 .with_context(|| format!("featurizing an augmented copy of {}", path.display()))?;
             pb.inc(1);
-            let mut id = path.into_os_string();
+            let mut id = path.as_os_str().to_owned();
             id.push(format!("#aug{}", entry.copy()));
             Ok((PathBuf::from(id), class, mel))
         })

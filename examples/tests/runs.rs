@@ -55,7 +55,7 @@ fn oversample_tops_up_every_class_with_augmented_training_copies() {
     // exactly when its seed draws at least one step.
     let mut drawn = 0;
     for entry in plan.entries() {
-        let audio = ser_audio_io::load(entry.source_id()).unwrap();
+        let audio = ser_audio_io::load(entry.source()).unwrap();
         let (_, record) = augment_seeded(&research_waveform(), &audio, entry.seed()).unwrap();
         drawn += usize::from(!record.is_empty());
     }

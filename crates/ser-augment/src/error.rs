@@ -42,14 +42,6 @@ pub enum Error {
         #[source]
         source: ser_dsp::Error,
     },
-    /// An over-sampling plan was asked to touch an item outside the training split.
-    #[error("over-sampling plan: item {item} is in the {split} split, not in training")]
-    NotTraining {
-        /// The item's id.
-        item: String,
-        /// Its split.
-        split: String,
-    },
 }
 
 /// `Result` with [`enum@Error`] as the default error.

@@ -26,21 +26,19 @@
 //! combine them with per-transform probabilities as audiomentations does, and a [`Record`]
 //! lists what was applied with the drawn parameters (printable, serde). Randomness comes
 //! only from the `&mut dyn Rng` the caller passes; [`augment_seeded`] uses a portable
-//! [`ChaCha8Rng`]. [`OversamplingPlan`] decides which training items get augmented, and
-//! cannot pick an item from validation or test.
+//! [`ChaCha8Rng`]. Which training items get augmented, and with which seed, is decided by
+//! `ser_datasets::OversamplingPlan`.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod compose;
 pub mod error;
-pub mod plan;
 pub mod record;
 pub mod spec;
 pub mod stretch;
 pub mod wave;
 
 pub use compose::*;
-pub use plan::*;
 pub use spec::*;
 pub use stretch::*;
 pub use wave::*;

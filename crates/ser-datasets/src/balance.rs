@@ -1,14 +1,14 @@
 //! Class balancing: seeded under-sampling to the smallest class, and over-sampling plans
-//! (through [`ser_augment::OversamplingPlan`]) for the training split only.
+//! ([`OversamplingPlan`]) for the training split only.
 
 use std::collections::BTreeMap;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use ser_augment::{Item, OversamplingPlan};
 
 use crate::emotion::Emotion;
 use crate::error::{Error, Result};
+use crate::plan::{Item, OversamplingPlan};
 use crate::record::Utterance;
 use crate::split::Assignment;
 use ser_core::seed::{mix_seed as mix, shuffle};
@@ -44,8 +44,7 @@ pub fn undersample(utterances: &[Utterance], seed: u64) -> Result<Vec<Utterance>
 
 /// Builds the over-sampling plan of a split set: training utterances of each class are
 /// planned for augmentation up to `target` (default: the largest training class), with
-/// seed `seed`. Item ids are the utterance paths (lossily converted to text), classes the
-/// emotion names. Validation and test utterances are passed to the plan only so that it
+/// seed `seed`. Validation and test utterances are passed to the plan only so that it
 /// can refuse to augment them; utterances without a split or an emotion are left out.
 ///
 /// # Errors
@@ -62,11 +61,7 @@ pub fn oversampling_plan(
         .filter_map(|a| {
             let split = a.split?;
             let emotion = a.utterance.emotion?;
-            Some(Item::new(
-                a.utterance.path.to_string_lossy(),
-                emotion.as_str(),
-                split,
-            ))
+            Some(Item::new(a.utterance.path.clone(), emotion, split))
         })
         .collect();
     Ok(OversamplingPlan::new(items, target, seed)?)

@@ -30,7 +30,7 @@ pub enum Error {
     Leak(#[from] crate::split::LeakError),
     /// Building an over-sampling plan failed.
     #[error("over-sampling plan: {0}")]
-    Plan(#[from] ser_augment::Error),
+    Plan(#[from] crate::plan::PlanError),
     /// An I/O error on a file.
     #[error("{}: {source}", path.display())]
     Io {

@@ -18,7 +18,8 @@
 //! Parsers ([`CorpusParser`]) turn file names into [`Utterance`]s with a globally unique
 //! speaker and one of the seven [`Emotion`]s (labels outside them follow a [`LabelPolicy`]);
 //! [`scan()`] walks trees and reports what does not parse and what is duplicated; the split
-//! functions, [`undersample`], [`oversampling_plan`] and the CSV manifest
+//! functions, [`undersample`], over-sampling plans ([`OversamplingPlan`], [`oversampling_plan`])
+//! and the CSV manifest
 //! ([`write_manifest`], [`read_manifest`]) turn the set into reproducible experiments.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -34,6 +35,7 @@ pub mod counts;
 pub mod error;
 pub mod lookup;
 pub mod manifest;
+pub mod plan;
 pub mod split;
 
 pub use balance::{oversampling_plan, undersample};
@@ -41,6 +43,7 @@ pub use counts::Counts;
 pub use error::{Error, Result};
 pub use lookup::{SplitLookup, relative_to_roots};
 pub use manifest::{MANIFEST_COLUMNS, RowError, read_manifest, write_manifest};
+pub use plan::{ClassCount, Item, OversamplingPlan, PlanEntry, PlanError};
 pub use ser_core::Overwrite;
 pub use split::{
     Assignment, LeakError, SPLITS, Split, SplitFractions, check_no_speaker_leak, parse_split,

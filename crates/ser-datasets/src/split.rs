@@ -59,7 +59,28 @@ use crate::emotion::Emotion;
 use crate::error::{Error, Result};
 use crate::record::Utterance;
 
-pub use ser_augment::Split;
+/// A dataset split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum Split {
+    /// Training data: the only split that may be augmented.
+    Train,
+    /// Validation data.
+    Validation,
+    /// Test data.
+    Test,
+}
+
+impl std::fmt::Display for Split {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Train => "train",
+            Self::Validation => "validation",
+            Self::Test => "test",
+        })
+    }
+}
 
 /// The three splits in order.
 pub const SPLITS: [Split; 3] = [Split::Train, Split::Validation, Split::Test];

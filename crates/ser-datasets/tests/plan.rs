@@ -3,12 +3,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-use ser_augment::{Error, Item, OversamplingPlan, Split};
+use ser_datasets::{ClassCount, Emotion, Item, OversamplingPlan, PlanError as Error, Split};
+
+const ANGRY: Emotion = Emotion::Angry;
+const HAPPY: Emotion = Emotion::Happy;
+const SAD: Emotion = Emotion::Sad;
 
 fn items() -> Vec<Item> {
     let mut v = Vec::new();
-    for (class, train, val, test) in [("angry", 10, 2, 2), ("happy", 7, 2, 1), ("sad", 3, 1, 1)] {
+    for (class, train, val, test) in [(ANGRY, 10, 2, 2), (HAPPY, 7, 2, 1), (SAD, 3, 1, 1)] {
         for i in 0..train {
             v.push(Item::new(format!("{class}-tr-{i}"), class, Split::Train));
         }
@@ -26,27 +31,31 @@ fn items() -> Vec<Item> {
     v
 }
 
+fn p(s: &str) -> &Path {
+    Path::new(s)
+}
+
 #[test]
 fn plan_brings_every_class_to_the_largest_training_class() {
     let plan = OversamplingPlan::new(items(), None, 1).unwrap();
     assert_eq!(plan.target(), 10);
-    let mut per_class: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut per_class: BTreeMap<Emotion, usize> = BTreeMap::new();
     for e in plan.entries() {
-        *per_class.entry(e.class()).or_default() += 1;
+        *per_class.entry(e.emotion()).or_default() += 1;
     }
-    assert_eq!(per_class.get("angry"), None);
-    assert_eq!(per_class["happy"], 3);
-    assert_eq!(per_class["sad"], 7);
+    assert_eq!(per_class.get(&ANGRY), None);
+    assert_eq!(per_class[&HAPPY], 3);
+    assert_eq!(per_class[&SAD], 7);
     for (class, c) in plan.counts() {
         assert_eq!(c.total(), 10, "{class}");
     }
     // Balanced: copies per source differ by at most one.
-    let mut per_source: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut per_source: BTreeMap<&Path, usize> = BTreeMap::new();
     for e in plan.entries() {
-        *per_source.entry(e.source_id()).or_default() += 1;
+        *per_source.entry(e.source()).or_default() += 1;
     }
     let sad: Vec<usize> = (0..3)
-        .map(|i| per_source[format!("sad-tr-{i}").as_str()])
+        .map(|i| per_source[PathBuf::from(format!("sad-tr-{i}")).as_path()])
         .collect();
     assert_eq!(sad.iter().sum::<usize>(), 7);
     assert!(sad.iter().all(|&k| k == 2 || k == 3), "{sad:?}");
@@ -55,19 +64,19 @@ fn plan_brings_every_class_to_the_largest_training_class() {
 #[test]
 fn plan_with_explicit_target() {
     let plan = OversamplingPlan::new(items(), Some(12), 1).unwrap();
-    assert_eq!(plan.counts()["angry"].added, 2);
-    assert_eq!(plan.counts()["happy"].added, 5);
-    assert_eq!(plan.counts()["sad"].added, 9);
+    assert_eq!(plan.counts()[&ANGRY].added, 2);
+    assert_eq!(plan.counts()[&HAPPY].added, 5);
+    assert_eq!(plan.counts()[&SAD].added, 9);
     assert_eq!(plan.entries().len(), 16);
     let small = OversamplingPlan::new(items(), Some(5), 1).unwrap();
     assert_eq!(
-        small.counts()["angry"],
-        ser_augment::ClassCount {
+        small.counts()[&ANGRY],
+        ClassCount {
             original: 10,
             added: 0
         }
     );
-    assert_eq!(small.counts()["sad"].added, 2);
+    assert_eq!(small.counts()[&SAD].added, 2);
 }
 
 #[test]
@@ -76,31 +85,31 @@ fn plan_never_uses_a_non_training_item() {
     for seed in 0..20 {
         let plan = OversamplingPlan::new(all.clone(), Some(15), seed).unwrap();
         for e in plan.entries() {
-            let item = all.iter().find(|i| i.id == e.source_id()).unwrap();
+            let item = all.iter().find(|i| i.path == e.source()).unwrap();
             assert_eq!(item.split, Split::Train);
-            assert_eq!(item.class, e.class());
+            assert_eq!(item.emotion, e.emotion());
         }
     }
     let plan = OversamplingPlan::new(all, None, 0).unwrap();
     assert!(matches!(
-        plan.entries_for("sad-te-0"),
-        Err(Error::NotTraining { ref item, ref split }) if item == "sad-te-0" && split == "test"
+        plan.entries_for(p("sad-te-0")),
+        Err(Error::NotTraining { ref path, split }) if path == p("sad-te-0") && split == Split::Test
     ));
     assert!(matches!(
-        plan.entries_for("happy-va-1"),
+        plan.entries_for(p("happy-va-1")),
         Err(Error::NotTraining { .. })
     ));
     assert!(matches!(
-        plan.entries_for("nope"),
-        Err(Error::InvalidParameter { .. })
+        plan.entries_for(p("nope")),
+        Err(Error::NoSuchItem { .. })
     ));
     assert_eq!(
-        plan.entries_for("sad-tr-0").unwrap().len()
-            + plan.entries_for("sad-tr-1").unwrap().len()
-            + plan.entries_for("sad-tr-2").unwrap().len(),
+        plan.entries_for(p("sad-tr-0")).unwrap().len()
+            + plan.entries_for(p("sad-tr-1")).unwrap().len()
+            + plan.entries_for(p("sad-tr-2")).unwrap().len(),
         7
     );
-    assert!(plan.entries_for("angry-tr-0").unwrap().is_empty());
+    assert!(plan.entries_for(p("angry-tr-0")).unwrap().is_empty());
 }
 
 #[test]
@@ -124,15 +133,15 @@ fn different_seeds_give_different_assignments() {
     let a = OversamplingPlan::new(items(), None, 1).unwrap();
     let b = OversamplingPlan::new(items(), None, 2).unwrap();
     assert_ne!(a.entries(), b.entries());
-    let who_gets_extra = |p: &OversamplingPlan| -> Vec<String> {
+    let who_gets_extra = |p: &OversamplingPlan| -> Vec<PathBuf> {
         // happy: 7 items, 3 copies -> which 3 items.
         p.entries()
             .iter()
-            .filter(|e| e.class() == "happy")
-            .map(|e| e.source_id().to_string())
+            .filter(|e| e.emotion() == HAPPY)
+            .map(|e| e.source().to_path_buf())
             .collect()
     };
-    let distinct: std::collections::BTreeSet<Vec<String>> = (0..10)
+    let distinct: std::collections::BTreeSet<Vec<PathBuf>> = (0..10)
         .map(|s| who_gets_extra(&OversamplingPlan::new(items(), None, s).unwrap()))
         .collect();
     assert!(
@@ -153,7 +162,7 @@ fn plan_serde_round_trip_and_tamper_check() {
         "serialization is stable"
     );
     // Point an entry at a test item: rejected.
-    let tampered = json.replacen("\"source_id\":\"happy-tr-", "\"source_id\":\"happy-te-", 1);
+    let tampered = json.replacen("\"source\":\"happy-tr-", "\"source\":\"happy-te-", 1);
     assert_ne!(tampered, json);
     assert!(serde_json::from_str::<OversamplingPlan>(&tampered).is_err());
 }
@@ -162,26 +171,30 @@ fn plan_serde_round_trip_and_tamper_check() {
 fn impossible_plans_are_typed_errors() {
     assert!(matches!(
         OversamplingPlan::new(vec![], None, 0),
-        Err(Error::Empty { .. })
+        Err(Error::Empty)
     ));
-    let only_test = vec![Item::new("x", "angry", Split::Test)];
+    let only_test = vec![Item::new("x", ANGRY, Split::Test)];
     assert!(matches!(
         OversamplingPlan::new(only_test, None, 0),
-        Err(Error::Empty { .. })
+        Err(Error::Empty)
     ));
     let mut v = items();
-    v.push(Item::new("calm-va-0", "calm", Split::Validation));
+    v.push(Item::new(
+        "fearful-va-0",
+        Emotion::Fearful,
+        Split::Validation,
+    ));
     assert!(matches!(
         OversamplingPlan::new(v.clone(), None, 0),
-        Err(Error::NotTraining { ref item, .. }) if item == "calm-va-0"
+        Err(Error::NotTraining { ref path, .. }) if path == p("fearful-va-0")
     ));
     let dup = vec![
-        Item::new("a", "x", Split::Train),
-        Item::new("a", "y", Split::Test),
+        Item::new("a", ANGRY, Split::Train),
+        Item::new("a", SAD, Split::Test),
     ];
     assert!(matches!(
         OversamplingPlan::new(dup, None, 0),
-        Err(Error::InvalidParameter { .. })
+        Err(Error::DuplicateItem { .. })
     ));
     // A target of 0 asks for nothing: fine even with a class missing from training.
     let plan = OversamplingPlan::new(v, Some(0), 0).unwrap();
