@@ -70,6 +70,17 @@ struct Args {
 /// How many rejection reasons to show.
 const SHOW: usize = 5;
 
+/// The first `show` of `lines`, then "... and N more `what`" for the rest, so that a long
+/// list says how much it left out.
+fn first(lines: impl ExactSizeIterator<Item = String>, show: usize, what: &str) -> Vec<String> {
+    let n = lines.len();
+    let mut out: Vec<String> = lines.take(show).collect();
+    if n > show {
+        out.push(format!("... and {} more {what}", n - show));
+    }
+    out
+}
+
 /// Every folder of `fixtures/corpora`, sorted.
 fn fixture_dirs() -> Result<Vec<PathBuf>> {
     let root = ser_examples::repo_path("fixtures/corpora")?;
@@ -103,24 +114,23 @@ fn main() {
             report.duplicates.len(),
             report.ignored
         );
-        for r in report.rejected.iter().take(SHOW) {
-            println!("  rejected {}: {}", r.path.display(), r.reason);
-        }
-        if report.rejected.len() > SHOW {
-            println!("  ... and {} more rejected", report.rejected.len() - SHOW);
-        }
-        for d in report.duplicates.iter().take(SHOW) {
-            println!(
-                "  duplicate {} (same bytes as {})",
+        let rejected = report
+            .rejected
+            .iter()
+            .map(|r| format!("rejected {}: {}", r.path.display(), r.reason));
+        let duplicates = report.duplicates.iter().map(|d| {
+            format!(
+                "duplicate {} (same bytes as {})",
                 d.path.display(),
                 d.same_as.display()
-            );
-        }
-        if report.duplicates.len() > SHOW {
-            println!(
-                "  ... and {} more duplicates",
-                report.duplicates.len() - SHOW
-            );
+            )
+        });
+        for line in first(rejected, SHOW, "rejected").into_iter().chain(first(
+            duplicates,
+            SHOW,
+            "duplicates",
+        )) {
+            println!("  {line}");
         }
         if report.utterances.is_empty() {
             bail!("no utterance found");
@@ -162,4 +172,23 @@ fn main() {
         }
         Ok(())
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_say_how_many_they_leave_out() {
+        let lines = |n: usize| {
+            (0..n)
+                .map(|i| format!("r{i}"))
+                .collect::<Vec<_>>()
+                .into_iter()
+        };
+        assert_eq!(first(lines(3), 5, "rejected"), ["r0", "r1", "r2"]);
+        let long = first(lines(12), 5, "rejected");
+        assert_eq!(long.len(), 6);
+        assert_eq!(long[5], "... and 7 more rejected");
+    }
 }

@@ -206,3 +206,50 @@ fn main() {
         Ok(())
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn parse(extra: &[&str]) -> std::result::Result<Args, clap::Error> {
+        let mut argv = vec!["features", "in.wav", "--out", "out.npy"];
+        argv.extend_from_slice(extra);
+        Args::try_parse_from(argv)
+    }
+
+    /// The settings: refused by clap, by `config`, or by `LogMel::new`.
+    fn refused(extra: &[&str]) -> bool {
+        match parse(extra) {
+            Err(_) => true,
+            Ok(a) => config(&a).and_then(|c| Ok(LogMel::new(c)?)).is_err(),
+        }
+    }
+
+    #[test]
+    fn hostile_settings_are_refused_before_any_work() {
+        for bad in [
+            &["--png-scale", "10000"][..],
+            &["--png-scale", "0"],
+            &["--threads", "10000"],
+            &["--threads", "0"],
+            &["--sample-rate", "4294967295"],
+            &["--duration", "86400"],
+            &["--duration", "nan"],
+            &["--top-db", "nan"],
+            &["--fmax", "1e9"],
+            &["--n-fft", "1"],
+        ] {
+            assert!(refused(bad), "{bad:?} was accepted");
+        }
+        assert!(!refused(&[]), "the defaults");
+        assert!(!refused(&[
+            "--png-scale",
+            "16",
+            "--threads",
+            "256",
+            "--duration",
+            "0"
+        ]));
+    }
+}

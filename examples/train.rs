@@ -163,6 +163,22 @@ struct Args {
     overwrite: bool,
 }
 
+/// A split must train something and measure it: refused when it leaves no training clip,
+/// or neither validation nor test clips (a one-speaker corpus under a speaker split).
+fn check_measured(assignments: &[Assignment]) -> Result<()> {
+    let count = |s: Split| assignments.iter().filter(|a| a.split == Some(s)).count();
+    if count(Split::Train) == 0 {
+        bail!("the split left no training clips");
+    }
+    if count(Split::Validation) == 0 && count(Split::Test) == 0 {
+        bail!(
+            "the split left no validation and no test clips: nothing would measure the model \
+         (a speaker-independent split needs at least 3 speakers; --split random mixes them)"
+        );
+    }
+    Ok(())
+}
+
 fn split_assignments(
     args: &Args,
     utterances: &[ser_datasets::Utterance],
@@ -294,16 +310,7 @@ fn main() {
             assignments
                 .retain(|a| a.split != Some(Split::Train) || keep.contains(&a.utterance.path));
         }
-        let count = |s: Split| assignments.iter().filter(|a| a.split == Some(s)).count();
-        if count(Split::Train) == 0 {
-            bail!("the split left no training clips");
-        }
-        if count(Split::Validation) == 0 && count(Split::Test) == 0 {
-            bail!(
-                "the split left no validation and no test clips: nothing would measure the model \
-                 (a speaker-independent split needs at least 3 speakers; --split random mixes them)"
-            );
-        }
+        check_measured(&assignments)?;
         prepare_run_dir(out, mode)?;
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         // Paths relative to their --data folder, so that evaluate and --resume find the
@@ -550,4 +557,58 @@ fn main() {
         );
         Ok(())
     });
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use ser_datasets::{Corpus, Emotion, Utterance, speaker_split};
+
+    use super::*;
+
+    fn clips(speakers: usize) -> Vec<Utterance> {
+        (0..speakers * 14)
+            .map(|i| Utterance {
+                path: format!("Actor_{:02}/{i}.wav", i % speakers + 1).into(),
+                corpus: Corpus::Ravdess,
+                speaker: format!("ravdess:{:02}", i % speakers + 1),
+                gender: None,
+                original_label: String::new(),
+                intensity: None,
+                emotion: Emotion::from_index(i % 7),
+                language: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_split_that_measures_nothing_is_refused() {
+        // One speaker: a speaker-independent split has nothing left to test on.
+        let one = speaker_split(&clips(1), &SplitFractions::default(), 0).unwrap();
+        let err = check_measured(&one).unwrap_err();
+        assert!(
+            err.to_string().contains("no validation and no test"),
+            "{err}"
+        );
+        let five = speaker_split(&clips(5), &SplitFractions::default(), 0).unwrap();
+        check_measured(&five).unwrap();
+    }
+
+    #[test]
+    fn a_speaker_in_validation_and_test_is_refused() {
+        let args = Args::try_parse_from([
+            "train",
+            "--data",
+            "corpus",
+            "--out",
+            "run",
+            "--test-speakers",
+            "ravdess:01",
+            "--val-speakers",
+            "ravdess:01",
+        ])
+        .unwrap();
+        let err = split_assignments(&args, &clips(3)).unwrap_err();
+        assert!(err.to_string().contains("in both"), "{err}");
+    }
 }
