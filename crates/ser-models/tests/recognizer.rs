@@ -424,6 +424,19 @@ fn the_parameter_estimate_is_the_models_and_hostile_sizes_are_refused() {
             conv_channels: vec![32, 64, 128, 65_000],
             ..base.clone()
         },
+        // `--bn-momentum nan` once trained and wrote `null` into config.json.
+        ModelConfig {
+            bn_momentum: f64::NAN,
+            ..base.clone()
+        },
+        ModelConfig {
+            bn_momentum: 1.5,
+            ..base.clone()
+        },
+        ModelConfig {
+            bn_eps: 0.0,
+            ..base.clone()
+        },
     ];
     for cfg in hostile {
         let e = Model::new(cfg.clone(), 1, &Device::Cpu).unwrap_err();
