@@ -59,7 +59,8 @@ impl Dataset {
     /// A dataset of `features` and `labels`, ids `0`, `1`, ...; batches of `batch_size`.
     ///
     /// # Errors
-    /// [`Error::Data`] when the lengths differ, shapes differ, or `batch_size` is 0.
+    /// [`Error::UnequalLengths`] when the lengths differ, [`Error::RaggedFeatures`] when
+    /// the shapes differ, [`Error::Config`] when `batch_size` is 0.
     pub fn new(features: Vec<Array2<f32>>, labels: Vec<usize>, batch_size: usize) -> Result<Self> {
         let ids = (0..features.len())
             .map(|i| PathBuf::from(i.to_string()))
@@ -78,12 +79,11 @@ impl Dataset {
         batch_size: usize,
     ) -> Result<Self> {
         if features.len() != labels.len() || features.len() != ids.len() {
-            return Err(Error::Data(format!(
-                "{} spectrograms, {} labels, {} ids",
-                features.len(),
-                labels.len(),
-                ids.len()
-            )));
+            return Err(Error::UnequalLengths {
+                spectrograms: features.len(),
+                labels: labels.len(),
+                ids: ids.len(),
+            });
         }
         if batch_size == 0 {
             return Err(Error::config("batch_size", 0, "must be >= 1"));
@@ -94,11 +94,11 @@ impl Dataset {
                 .enumerate()
                 .find(|(_, f)| f.dim() != first.dim())
             {
-                return Err(Error::Data(format!(
-                    "spectrogram {i} is {:?}, spectrogram 0 is {:?}",
-                    f.dim(),
-                    first.dim()
-                )));
+                return Err(Error::RaggedFeatures {
+                    index: i,
+                    expected: first.dim(),
+                    got: f.dim(),
+                });
             }
         }
         Ok(Self {

@@ -94,9 +94,67 @@ pub enum Error {
         /// The optimizer step.
         step: u64,
     },
-    /// The training or evaluation data is unusable.
-    #[error("data: {0}")]
-    Data(String),
+    /// The spectrograms, labels and ids given to a [`Dataset`](crate::train::Dataset) are
+    /// not one of each per item.
+    #[error("data: {spectrograms} spectrograms, {labels} labels, {ids} ids")]
+    UnequalLengths {
+        /// How many spectrograms.
+        spectrograms: usize,
+        /// How many labels.
+        labels: usize,
+        /// How many ids.
+        ids: usize,
+    },
+    /// A spectrogram given to a [`Dataset`](crate::train::Dataset) has another shape than
+    /// the first one.
+    #[error("data: spectrogram {index} is {got:?}, spectrogram 0 is {expected:?}")]
+    RaggedFeatures {
+        /// The spectrogram's index.
+        index: usize,
+        /// The first spectrogram's shape, `(n_mels, frames)`.
+        expected: (usize, usize),
+        /// This one's shape.
+        got: (usize, usize),
+    },
+    /// Augmenting a training spectrogram failed.
+    #[error("data: spectrogram augmentation of {path} in epoch {epoch}: {source}")]
+    Augmentation {
+        /// The item's id (its file; empty if the batch names none).
+        path: PathBuf,
+        /// The epoch (1-based).
+        epoch: usize,
+        /// The cause.
+        #[source]
+        source: ser_augment::Error,
+    },
+    /// The training data yielded no batch, so there is nothing to train on.
+    #[error("data: the training data yielded no batch")]
+    EmptyTrainingData,
+    /// The data to predict or evaluate on yielded no item.
+    #[error("data: nothing to predict")]
+    NothingToPredict,
+    /// A batch tensor was asked for from no spectrogram.
+    #[error("data: empty batch")]
+    EmptyBatch,
+    /// There was no value to fit the input normalisation to.
+    #[error("data: no training features to normalise with")]
+    NothingToNormalize,
+    /// The model returned fewer predictions than it was given inputs.
+    #[error("the model returned {got} predictions for {expected} inputs")]
+    PredictionCount {
+        /// The number of inputs.
+        expected: usize,
+        /// The number of predictions.
+        got: usize,
+    },
+    /// The model gave another number of class probabilities than there are emotions.
+    #[error("the model gave {got} probabilities, not {expected}")]
+    ClassCount {
+        /// The number of emotions.
+        expected: usize,
+        /// The number of probabilities.
+        got: usize,
+    },
     /// Reading a corpus or a batch failed.
     #[error(transparent)]
     Dataset(#[from] ser_datasets::Error),

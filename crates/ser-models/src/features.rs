@@ -16,17 +16,18 @@ pub const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
 /// in f64.
 ///
 /// # Errors
-/// [`Error::Data`] when there is nothing to measure or a value is not finite.
+/// [`Error::NothingToNormalize`] when there is nothing to measure;
+/// [`Error::NonFiniteInput`] naming the spectrogram and value that is not finite.
 pub fn fit_normalization<'a>(
     features: impl IntoIterator<Item = ArrayView2<'a, f32>>,
 ) -> Result<(f32, f32)> {
     let (mut n, mut s, mut s2) = (0f64, 0f64, 0f64);
-    for f in features {
-        for &v in f.iter() {
+    for (index, f) in features.into_iter().enumerate() {
+        for (pos, &v) in f.iter().enumerate() {
             if !v.is_finite() {
-                return Err(Error::Data(
-                    "non-finite value in the training features".into(),
-                ));
+                return Err(Error::NonFiniteInput {
+                    what: format!("training spectrogram {index}, value {pos}"),
+                });
             }
             let v = f64::from(v);
             n += 1.0;
@@ -35,7 +36,7 @@ pub fn fit_normalization<'a>(
         }
     }
     if n == 0.0 {
-        return Err(Error::Data("no training features to normalise with".into()));
+        return Err(Error::NothingToNormalize);
     }
     let mean = s / n;
     let std = (s2 / n - mean * mean).max(0.0).sqrt();
@@ -132,7 +133,7 @@ fn input_channels_into(
 /// (`[n_mels, frames]` each; other frame counts are resized linearly).
 ///
 /// # Errors
-/// As [`input_channels`]; [`Error::Data`] for an empty batch.
+/// As [`input_channels`]; [`Error::EmptyBatch`] for an empty batch.
 pub fn batch_tensor<'a>(
     items: impl IntoIterator<Item = ArrayView2<'a, f32>>,
     spec: &InputSpec,
@@ -151,7 +152,7 @@ pub fn batch_tensor<'a>(
         b += 1;
     }
     if b == 0 {
-        return Err(Error::Data("empty batch".into()));
+        return Err(Error::EmptyBatch);
     }
     Ok(Tensor::from_vec(
         data,

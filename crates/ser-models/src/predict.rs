@@ -27,7 +27,7 @@ pub struct LossAccuracy {
 /// Mean cross-entropy and accuracy of `model` over `data`, in evaluation mode.
 ///
 /// # Errors
-/// Data and device errors.
+/// As [`predict`].
 pub fn evaluate_loss(model: &Model, data: &dyn BatchSource) -> Result<LossAccuracy> {
     let p = predict(model, data)?;
     Ok(LossAccuracy {
@@ -100,7 +100,8 @@ impl Predictions {
 /// Runs `model` in evaluation mode over `data`.
 ///
 /// # Errors
-/// Data and device errors.
+/// Errors of `data`; [`Error::NothingToPredict`] when it yields no item; input and
+/// device errors.
 pub fn predict(model: &Model, data: &dyn BatchSource) -> Result<Predictions> {
     let spec = model.config().input;
     let device = model.device();
@@ -125,7 +126,7 @@ pub fn predict(model: &Model, data: &dyn BatchSource) -> Result<Predictions> {
         out.ids.extend(batch.paths);
     }
     if out.labels.is_empty() {
-        return Err(Error::Data("nothing to predict".into()));
+        return Err(Error::NothingToPredict);
     }
     out.loss = sum_loss / out.labels.len() as f64;
     Ok(out)

@@ -216,8 +216,10 @@ impl Recognizer {
         }
         let features = self.featurize(audio)?;
         let mut p = self.classify_features(&[features.view()])?;
-        p.pop()
-            .ok_or_else(|| Error::Data("the model returned no prediction".into()))
+        p.pop().ok_or(Error::PredictionCount {
+            expected: 1,
+            got: 0,
+        })
     }
 
     /// Classifies log-mel spectrograms (each `(n_mels, frames)` as [`Recognizer::featurize`]
@@ -237,12 +239,11 @@ impl Recognizer {
         let p: Vec<Vec<f32>> = self.model.predict_proba(&x)?.to_vec2()?;
         p.into_iter()
             .map(|row| {
-                let probabilities: [f32; N_CLASSES] = row.try_into().map_err(|row: Vec<f32>| {
-                    Error::Data(format!(
-                        "the model gave {} probabilities, not {N_CLASSES}",
-                        row.len()
-                    ))
-                })?;
+                let probabilities: [f32; N_CLASSES] =
+                    row.try_into().map_err(|row: Vec<f32>| Error::ClassCount {
+                        expected: N_CLASSES,
+                        got: row.len(),
+                    })?;
                 Ok(Prediction::from_probabilities(probabilities))
             })
             .collect()

@@ -338,13 +338,15 @@ impl<'a> Stream<'a> {
                 .iter()
                 .filter_map(|p| p.features.as_ref().map(|f| f.view()))
                 .collect();
-            let mut predictions = self.recognizer.classify_features(&views)?.into_iter();
+            let predictions = self.recognizer.classify_features(&views)?;
+            let (expected, got) = (views.len(), predictions.len());
+            let mut predictions = predictions.into_iter();
             for p in group {
                 let prediction = match p.features {
                     Some(_) => {
-                        let pred = predictions.next().ok_or_else(|| {
-                            Error::Data("the model returned too few predictions".into())
-                        })?;
+                        let pred = predictions
+                            .next()
+                            .ok_or(Error::PredictionCount { expected, got })?;
                         for (s, v) in self.sum.iter_mut().zip(pred.probabilities) {
                             *s += f64::from(v);
                         }

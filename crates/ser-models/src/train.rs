@@ -239,7 +239,8 @@ impl<'m> Trainer<'m> {
     /// accuracy.
     ///
     /// # Errors
-    /// Data errors; [`Error::NonFiniteLoss`] if training diverges.
+    /// Errors of `data`; [`Error::EmptyTrainingData`] when it yields no batch;
+    /// [`Error::Augmentation`]; [`Error::NonFiniteLoss`] if training diverges.
     pub fn train_epoch(
         &mut self,
         data: &dyn BatchSource,
@@ -276,7 +277,11 @@ impl<'m> Trainer<'m> {
                                 seed ^ (i as u64) << 20,
                             )
                             .map(|(y, _)| y)
-                            .map_err(|e| Error::Data(format!("spectrogram augmentation: {e}")))
+                            .map_err(|source| Error::Augmentation {
+                                path: batch.paths.get(i).cloned().unwrap_or_default(),
+                                epoch,
+                                source,
+                            })
                         })
                         .collect::<Result<_>>()?;
                     batch_tensor(items.iter().map(|a| a.view()), &spec, &device)?
@@ -319,7 +324,7 @@ impl<'m> Trainer<'m> {
             });
         }
         if n == 0 {
-            return Err(Error::Data("the training data yielded no batch".into()));
+            return Err(Error::EmptyTrainingData);
         }
         Ok(LossAccuracy {
             loss: sum_loss / n as f64,
