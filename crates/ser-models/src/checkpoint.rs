@@ -1,7 +1,7 @@
 //! Checkpoints on disk as one atomic unit.
 //!
 //! A checkpoint is a set of files (weights, optimizer state, best weights, training state)
-//! that only make sense together. [`write`] puts each new checkpoint in a folder of its
+//! that only make sense together. [`write()`] puts each new checkpoint in a folder of its
 //! own, `gen-NNNNNN`, numbered one past the newest already there:
 //!
 //! 1. the files are written and synced inside a temporary folder `.ser-tmp-gen-NNNNNN`;
@@ -11,7 +11,7 @@
 //!    older one-folder layout removed.
 //!
 //! A process killed at any point therefore leaves the previous checkpoint whole, or the new
-//! one whole beside it; [`latest`] picks the newest whole one, and the next [`write`]
+//! one whole beside it; [`latest`] picks the newest whole one, and the next [`write()`]
 //! clears whatever the kill left behind. The unit tests inject a failure before every file
 //! system operation (and in the middle of every file write) and check exactly that.
 //!
@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 const GEN_PREFIX: &str = "gen-";
 /// The prefix of temporary files and folders, ours to remove.
 pub(crate) use ser_core::fs::TMP_PREFIX;
-/// The files of the one-folder layout of earlier versions, removed by the next [`write`].
+/// The files of the one-folder layout of earlier versions, removed by the next [`write()`].
 const LEGACY_FILES: [&str; 4] = [
     "weights.safetensors",
     "optimizer.safetensors",
