@@ -15,6 +15,9 @@
 //! y'         = istft(out, length = round(len / rate))
 //! ```
 //!
+//! The columns `out[:, t]` are made one at a time and handed to `ser-dsp`'s inverse STFT
+//! ([`Stft::inverse_with`]), so the output spectrogram is never stored.
+//!
 //! As in librosa, the angles and the accumulated phase are `float32` and the update is
 //! computed in `float64`, then rounded to `float32`: the rounding of the accumulator is part
 //! of librosa's output (it reaches 0.016 rad after a hundred frames in the top bins), so it
@@ -40,12 +43,11 @@
 
 use std::cell::RefCell;
 use std::f64::consts::PI;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use rand::{Rng, RngExt};
-use realfft::{ComplexToReal, RealFftPlanner};
 use ser_dsp::num_complex::Complex32;
-use ser_dsp::{Audio, Precision, Stft, StftConfig, StftScratch};
+use ser_dsp::{Audio, IstftScratch, Precision, Stft, StftConfig, StftScratch};
 
 use crate::Transform;
 use crate::error::{Error, Result, check_finite};
@@ -199,14 +201,10 @@ fn sincos_f32(x: f32) -> (f32, f32) {
 
 /// The plans and constants of the phase vocoder, made once per process.
 struct Plan {
+    /// The forward and inverse STFT (`ser-dsp`'s, inverse included).
     stft: Stft,
-    inverse: Arc<dyn ComplexToReal<f32>>,
     /// `hop · 2π k / n_fft`, librosa's `phi_advance`.
     phi: Vec<f64>,
-    /// The window divided by `n_fft` (the inverse FFT is unnormalised).
-    window_scaled: Vec<f32>,
-    /// The squared window.
-    window_sq: Vec<f32>,
 }
 
 fn plan(transform: &'static str) -> Result<&'static Plan> {
@@ -218,23 +216,10 @@ fn plan(transform: &'static str) -> Result<&'static Plan> {
         .with_hop_length(STRETCH_HOP_LENGTH)
         .with_precision(Precision::F32);
     let stft = Stft::new(config).map_err(|source| Error::Dsp { transform, source })?;
-    let inverse = RealFftPlanner::<f32>::new().plan_fft_inverse(STRETCH_N_FFT);
     let phi = (0..N_BINS)
         .map(|k| STRETCH_HOP_LENGTH as f64 * (k as f64 * (2.0 * PI / STRETCH_N_FFT as f64)))
         .collect();
-    let window_scaled = stft
-        .window()
-        .iter()
-        .map(|w| w / STRETCH_N_FFT as f32)
-        .collect();
-    let window_sq = stft.window().iter().map(|w| w * w).collect();
-    Ok(PLAN.get_or_init(|| Plan {
-        stft,
-        inverse,
-        phi,
-        window_scaled,
-        window_sq,
-    }))
+    Ok(PLAN.get_or_init(|| Plan { stft, phi }))
 }
 
 /// Per-thread buffers reused across calls (the clips of a data loader have similar lengths),
@@ -242,14 +227,10 @@ fn plan(transform: &'static str) -> Result<&'static Plan> {
 #[derive(Default)]
 struct Scratch {
     stft: Option<StftScratch>,
+    istft: Option<IstftScratch>,
     mag: Vec<f32>,
     ang: Vec<f32>,
     acc: Vec<f32>,
-    spectrum: Vec<Complex32>,
-    frame: Vec<f32>,
-    fft: Vec<Complex32>,
-    ola: Vec<f32>,
-    wss: Vec<f32>,
 }
 
 thread_local! {
@@ -302,36 +283,26 @@ fn stretch_with(
     })
     .map_err(dsp)?;
 
-    // np.arange(0, n_frames, rate) has ceil(n_frames / rate) steps; istft reads only the first
-    // ceil((length + n_fft) / hop) frames, so only those are made.
+    // np.arange(0, n_frames, rate) has ceil(n_frames / rate) steps; ser-dsp's istft (librosa's)
+    // asks only for the first ceil((length + n_fft) / hop) of them, so only those are made.
     let n_steps = (n_frames as f64 / rate).ceil() as usize;
-    let pad = STRETCH_N_FFT / 2;
-    let n_out = n_steps.min((len_out + 2 * pad).div_ceil(STRETCH_HOP_LENGTH));
-    let full_len = STRETCH_N_FFT + STRETCH_HOP_LENGTH * (n_out.max(1) - 1);
-
     sc.acc.clear();
     sc.acc.extend_from_slice(&sc.ang[..N_BINS]);
-    sc.spectrum.resize(N_BINS, Complex32::new(0.0, 0.0));
-    sc.frame.resize(STRETCH_N_FFT, 0.0);
-    sc.fft
-        .resize(plan.inverse.get_scratch_len(), Complex32::new(0.0, 0.0));
-    for v in [&mut sc.ola, &mut sc.wss] {
-        v.clear();
-        v.resize(full_len, 0.0);
-    }
+    let (mag, ang, acc) = (&sc.mag, &sc.ang, &mut sc.acc);
+    let istft_scratch = sc.istft.get_or_insert_with(|| stft.make_inverse_scratch());
     let two_pi = 2.0 * PI;
     // Multiplying by the reciprocal instead of dividing (numpy) changes the rounded quotient
     // only within an ulp of a half-integer, i.e. never in practice.
     let inv_two_pi = 1.0 / two_pi;
-    for t in 0..n_out {
+    stft.inverse_with(n_steps, Some(len_out), istft_scratch, |t, spectrum| {
         let step = t as f64 * rate;
         let i = step as usize;
         let alpha = step - i as f64;
         let (beta32, alpha32) = ((1.0 - alpha) as f32, alpha as f32);
-        let (m0, m1) = sc.mag[i * N_BINS..(i + 2) * N_BINS].split_at(N_BINS);
-        let (a0, a1) = sc.ang[i * N_BINS..(i + 2) * N_BINS].split_at(N_BINS);
+        let (m0, m1) = mag[i * N_BINS..(i + 2) * N_BINS].split_at(N_BINS);
+        let (a0, a1) = ang[i * N_BINS..(i + 2) * N_BINS].split_at(N_BINS);
         // Output column: interpolated magnitude, accumulated phase.
-        for (((o, &p), &x0), &x1) in sc.spectrum.iter_mut().zip(&sc.acc).zip(m0).zip(m1) {
+        for (((o, &p), &x0), &x1) in spectrum.iter_mut().zip(acc.iter()).zip(m0).zip(m1) {
             let m = beta32 * x0 + alpha32 * x1;
             let (s, c) = sincos_f32(p);
             *o = Complex32::new(m * c, m * s);
@@ -339,43 +310,13 @@ fn stretch_with(
         // Phase advance, wrapped, accumulated in f64 and rounded to f32 (as numpy does).
         // `phi + ((x - phi) - 2π n)` is `x - 2π n` up to an ulp of `phi` (< 3e-13 rad), far
         // below the float32 rounding of the accumulator that follows.
-        for (((a, &p), &x0), &x1) in sc.acc.iter_mut().zip(&plan.phi).zip(a0).zip(a1) {
+        for (((a, &p), &x0), &x1) in acc.iter_mut().zip(&plan.phi).zip(a0).zip(a1) {
             let x = f64::from(x1 - x0);
             let n = round_even((x - p) * inv_two_pi);
             *a = (f64::from(*a) + (x - two_pi * n)) as f32;
         }
-        // Inverse FFT (imaginary parts of DC and Nyquist ignored, as numpy's irfft).
-        if let Some(c) = sc.spectrum.first_mut() {
-            c.im = 0.0;
-        }
-        if let Some(c) = sc.spectrum.last_mut() {
-            c.im = 0.0;
-        }
-        plan.inverse
-            .process_with_scratch(&mut sc.spectrum, &mut sc.frame, &mut sc.fft)
-            .map_err(|e| dsp(ser_dsp::Error::from(e)))?;
-        let off = t * STRETCH_HOP_LENGTH;
-        let seg = &mut sc.ola[off..off + STRETCH_N_FFT];
-        for ((o, &x), &w) in seg.iter_mut().zip(&sc.frame).zip(&plan.window_scaled) {
-            *o += x * w;
-        }
-        let seg = &mut sc.wss[off..off + STRETCH_N_FFT];
-        for (o, &w) in seg.iter_mut().zip(&plan.window_sq) {
-            *o += w;
-        }
-    }
-    // librosa.istft: divide by the summed squared window where it is not tiny, drop the
-    // centring pad, cut or zero-pad to the length.
-    let mut out = vec![0.0f32; len_out];
-    let avail = full_len.saturating_sub(pad).min(len_out);
-    for ((o, &v), &w) in out[..avail]
-        .iter_mut()
-        .zip(&sc.ola[pad..pad + avail])
-        .zip(&sc.wss[pad..pad + avail])
-    {
-        *o = if w > f32::MIN_POSITIVE { v / w } else { v };
-    }
-    Ok(out)
+    })
+    .map_err(dsp)
 }
 
 /// Shifts the pitch of `y` by `n_steps` steps of `1 / bins_per_octave` octave (semitones for

@@ -85,7 +85,7 @@ pub use realfft::num_complex;
 pub use resample::{
     MAX_FFT_BLOCK, Resampler, SAMPLE_RATES, StreamingResampler, check_sample_rate, resample,
 };
-pub use stft::{PadMode, Precision, Stft, StftConfig, StftScratch};
+pub use stft::{IstftScratch, PadMode, Precision, Stft, StftConfig, StftScratch};
 pub use trim::{TrimConfig, trim, trim_slice};
 pub use window::Window;
 

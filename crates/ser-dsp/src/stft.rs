@@ -14,10 +14,17 @@
 //!
 //! The padded signal is never materialised: frames are read straight from the input, so the
 //! streaming forms ([`Stft::for_each_frame`]) need no buffer beyond one frame and the output.
+//!
+//! The inverse ([`Stft::inverse`], and its streaming form [`Stft::inverse_with`]) is in the
+//! `istft` submodule.
+
+mod istft;
+
+pub use istft::IstftScratch;
 
 use std::sync::Arc;
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::Array2;
 use realfft::num_complex::{Complex32, Complex64};
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
@@ -159,6 +166,8 @@ pub struct Stft {
     hop: usize,
     window: Vec<f32>,
     window64: Vec<f64>,
+    /// The squared window, summed by the inverse's overlap-add.
+    window_sq: Vec<f32>,
     forward: Arc<dyn RealToComplex<f32>>,
     forward64: Option<Arc<dyn RealToComplex<f64>>>,
     inverse: Arc<dyn ComplexToReal<f32>>,
@@ -203,7 +212,8 @@ impl Stft {
             return Err(invalid("hop_length", hop, "must be positive"));
         }
         let window64 = config.window.padded_f64(win_length, n_fft);
-        let window = window64.iter().map(|&v| v as f32).collect();
+        let window: Vec<f32> = window64.iter().map(|&v| v as f32).collect();
+        let window_sq = window.iter().map(|w| w * w).collect();
         let mut planner = RealFftPlanner::<f32>::new();
         let forward = planner.plan_fft_forward(n_fft);
         let inverse = planner.plan_fft_inverse(n_fft);
@@ -216,6 +226,7 @@ impl Stft {
             hop,
             window,
             window64,
+            window_sq,
             forward,
             forward64,
             inverse,
@@ -483,95 +494,6 @@ impl Stft {
     /// As [`Stft::for_each_frame`].
     pub fn power(&self, y: &[f32]) -> Result<Array2<f32>> {
         self.spectrogram(y, 2.0)
-    }
-
-    /// The inverse STFT (`librosa.istft`): windowed overlap-add of the inverse FFTs, divided
-    /// by the window's summed square where that is not tiny, with the `center` padding
-    /// removed. `length` fixes the output length (zero-padded or cut), as librosa's `length`.
-    ///
-    /// `stft` has shape `(n_fft / 2 + 1, n_frames)`; the imaginary parts of the DC and
-    /// Nyquist bins are ignored, as numpy's `irfft` does.
-    ///
-    /// # Errors
-    /// [`Error::ShapeMismatch`] if the bin count is not `n_fft / 2 + 1`, [`Error::Empty`] for no
-    /// frames, [`Error::NonFinite`] for a non-finite value.
-    pub fn inverse(
-        &self,
-        stft: ArrayView2<'_, Complex32>,
-        length: Option<usize>,
-    ) -> Result<Vec<f32>> {
-        let n_fft = self.config.n_fft;
-        let hop = self.hop;
-        if stft.nrows() != self.n_bins() {
-            return Err(Error::ShapeMismatch {
-                what: "istft",
-                expected: vec![self.n_bins(), stft.ncols()],
-                got: vec![stft.nrows(), stft.ncols()],
-            });
-        }
-        if let Some((index, v)) = stft
-            .iter()
-            .enumerate()
-            .find(|(_, v)| !(v.re.is_finite() && v.im.is_finite()))
-        {
-            return Err(Error::NonFinite {
-                what: "istft",
-                index,
-                value: v.re + v.im,
-            });
-        }
-        let pad = self.pad();
-        let mut n_frames = stft.ncols();
-        if let Some(length) = length {
-            let padded = length + 2 * pad;
-            n_frames = n_frames.min(padded.div_ceil(hop));
-        }
-        if n_frames == 0 {
-            return Err(Error::Empty { what: "istft" });
-        }
-        let full_len = n_fft + hop * (n_frames - 1);
-        let mut y = vec![0.0f32; full_len];
-        let mut wss = vec![0.0f32; full_len];
-        let win_sq: Vec<f32> = self.window.iter().map(|w| w * w).collect();
-        let mut spectrum = self.inverse.make_input_vec();
-        let mut frame = self.inverse.make_output_vec();
-        let mut scratch = self.inverse.make_scratch_vec();
-        let scale = 1.0 / n_fft as f32;
-        for t in 0..n_frames {
-            spectrum
-                .iter_mut()
-                .zip(stft.column(t))
-                .for_each(|(o, v)| *o = *v);
-            if let Some(first) = spectrum.first_mut() {
-                first.im = 0.0;
-            }
-            if n_fft.is_multiple_of(2) {
-                if let Some(last) = spectrum.last_mut() {
-                    last.im = 0.0;
-                }
-            }
-            self.inverse
-                .process_with_scratch(&mut spectrum, &mut frame, &mut scratch)?;
-            let off = t * hop;
-            for (i, (&x, &w)) in frame.iter().zip(&self.window).enumerate() {
-                y[off + i] += x * scale * w;
-                wss[off + i] += win_sq[i];
-            }
-        }
-        let tiny = f32::MIN_POSITIVE;
-        for (v, &w) in y.iter_mut().zip(&wss) {
-            if w > tiny {
-                *v /= w;
-            }
-        }
-        let out_len = match length {
-            Some(l) => l,
-            None => full_len - 2 * pad,
-        };
-        let mut out = vec![0.0f32; out_len];
-        let avail = full_len.saturating_sub(pad).min(out_len);
-        out[..avail].copy_from_slice(&y[pad..pad + avail]);
-        Ok(out)
     }
 }
 
