@@ -47,6 +47,7 @@ use std::sync::OnceLock;
 
 use rand::{Rng, RngExt};
 use ser_dsp::num_complex::Complex32;
+use ser_dsp::resample::largest_prime_factor;
 use ser_dsp::{Audio, IstftScratch, Precision, Stft, StftConfig, StftScratch};
 
 use crate::Transform;
@@ -391,20 +392,6 @@ fn invalid(
     }
 }
 
-/// The largest prime factor of `n` (1 for `n <= 1`).
-fn largest_prime_factor(mut n: u32) -> u32 {
-    let mut largest = 1;
-    let mut p = 2;
-    while p * p <= n {
-        while n.is_multiple_of(p) {
-            largest = p;
-            n /= p;
-        }
-        p += 1;
-    }
-    if n > 1 { n } else { largest }
-}
-
 /// The ratio error [`resample_ratio`] accepts before it looks for the fastest FFT sizes:
 /// 1e-6 relative, 0.05 samples of drift over 3 s at 16 kHz. (A drift of half a sample, from an
 /// error of 1e-5, already costs 16 dB of waveform agreement with librosa on speech.)
@@ -420,18 +407,18 @@ const RATIO_TOLERANCE: f64 = 1e-6;
 pub fn resample_ratio(ratio: f64) -> (u32, u32) {
     let mut fallback = (2048u32, ((2048.0 * ratio / 2.0).round() as u32).max(1) * 2);
     let mut fallback_err = f64::INFINITY;
-    let mut fast: Option<(u32, (u32, u32))> = None;
+    let mut fast: Option<(usize, (u32, u32))> = None;
     for l_in in (1024u32..=8192).step_by(2) {
         let l_out = ((f64::from(l_in) * ratio / 2.0).round() as u32).max(1) * 2;
         let err = (f64::from(l_out) / f64::from(l_in) / ratio - 1.0).abs();
         if err <= RATIO_TOLERANCE {
-            let p = largest_prime_factor(l_in).max(largest_prime_factor(l_out));
+            let p = largest_prime_factor(l_in as usize).max(largest_prime_factor(l_out as usize));
             if fast.is_none_or(|(best, _)| p < best) {
                 fast = Some((p, (l_in, l_out)));
             }
         } else if err < fallback_err
-            && largest_prime_factor(l_in) <= 61
-            && largest_prime_factor(l_out) <= 61
+            && largest_prime_factor(l_in as usize) <= 61
+            && largest_prime_factor(l_out as usize) <= 61
         {
             fallback = (l_in, l_out);
             fallback_err = err;

@@ -72,8 +72,19 @@ fn gcd(a: u32, b: u32) -> u32 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
 
-/// The largest prime factor of `n` (1 for `n <= 1`).
-fn largest_prime_factor(mut n: usize) -> usize {
+/// The largest prime factor of `n` (1 for `n <= 1`), by trial division (`O(√n)`).
+///
+/// FFTs of lengths whose prime factors are all small are several times faster than those of
+/// lengths with a large prime factor, so this ranks candidate block lengths: the resampler
+/// here picks its FFT blocks with it, and `ser-augment`'s pitch shift its resampling ratio.
+///
+/// ```
+/// use ser_dsp::resample::largest_prime_factor;
+/// assert_eq!(largest_prime_factor(1536), 3); // 2^9 · 3
+/// assert_eq!(largest_prime_factor(1026), 19); // 2 · 3^3 · 19
+/// assert_eq!(largest_prime_factor(1), 1);
+/// ```
+pub fn largest_prime_factor(mut n: usize) -> usize {
     let mut largest = 1;
     let mut p = 2;
     while p * p <= n {
