@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::fields::{Found, Name, is_digits};
-use super::{CorpusParser, LabelPolicy, MetadataError, ParseError};
+use super::{LabelPolicy, MetadataError, Parsed};
 use crate::emotion::Emotion;
-use crate::record::{Corpus, Gender, Utterance};
+use crate::record::{Corpus, Gender};
 
 /// CREMA-D: `1001_DFA_ANG_XX.ext` (speaker 1001..1091, sentence code, emotion
 /// `ANG`/`DIS`/`FEA`/`HAP`/`NEU`/`SAD`, level `LO`/`MD`/`HI`/`XX`, kept as the
@@ -128,20 +128,11 @@ pub fn parse_demographics(
     Ok(out)
 }
 
-impl CorpusParser for CremaDParser {
-    fn corpus(&self) -> Corpus {
-        Corpus::CremaD
-    }
+name_parser!(CremaDParser, Corpus::CremaD);
 
-    fn parse(
-        &self,
-        root: &Path,
-        path: &Path,
-        policy: &LabelPolicy,
-    ) -> Result<Option<Utterance>, ParseError> {
-        let Some(name) = Name::new(Corpus::CremaD, root, path) else {
-            return Ok(None);
-        };
+impl CremaDParser {
+    /// Reads the name of one audio file below the root ([`super::CorpusParser::parse`]).
+    fn parse_name(&self, name: Name<'_>, policy: &LabelPolicy) -> Parsed {
         let fields: Vec<&str> = name.stem.split('_').collect();
         let Some(&speaker) = fields.first().filter(|f| is_digits(f, 4)) else {
             return Ok(None);

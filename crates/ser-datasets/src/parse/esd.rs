@@ -1,11 +1,9 @@
 //! ESD: speaker and utterance number in the name, the emotion in a folder.
 
-use std::path::Path;
-
 use super::fields::{Found, Name, all_digits, is_digits};
-use super::{CorpusParser, LabelPolicy, ParseError};
+use super::{LabelPolicy, Parsed};
 use crate::emotion::Emotion;
-use crate::record::{Corpus, Utterance};
+use crate::record::Corpus;
 
 /// ESD: `0011/Angry/0011_000351.ext`, optionally with a `train`/`evaluation`/`test`
 /// folder below the emotion folder (`0011/Angry/train/0011_000351.ext`).
@@ -26,20 +24,11 @@ const ESD_LABELS: [(&str, &str, Emotion); 5] = [
     ("Surprise", "惊喜", Emotion::Surprise),
 ];
 
-impl CorpusParser for EsdParser {
-    fn corpus(&self) -> Corpus {
-        Corpus::Esd
-    }
+name_parser!(EsdParser, Corpus::Esd);
 
-    fn parse(
-        &self,
-        root: &Path,
-        path: &Path,
-        policy: &LabelPolicy,
-    ) -> Result<Option<Utterance>, ParseError> {
-        let Some(name) = Name::new(Corpus::Esd, root, path) else {
-            return Ok(None);
-        };
+impl EsdParser {
+    /// Reads the name of one audio file below the root ([`super::CorpusParser::parse`]).
+    fn parse_name(&self, name: Name<'_>, policy: &LabelPolicy) -> Parsed {
         let Some((speaker, number)) = name.stem.split_once('_') else {
             return Ok(None);
         };

@@ -1,11 +1,9 @@
 //! JL-Corpus: speaker, emotion, sentence and session in the name, at any depth.
 
-use std::path::Path;
-
 use super::fields::{Found, Name, is_number};
-use super::{CorpusParser, LabelPolicy, ParseError};
+use super::{LabelPolicy, Parsed};
 use crate::emotion::Emotion;
-use crate::record::{Corpus, Gender, Utterance};
+use crate::record::{Corpus, Gender};
 
 /// JL-Corpus: `female1_angry_1a_1.ext` (speaker, emotion, sentence, session), at any
 /// depth (the authors' `_bndl` and `Raw JL corpus (unchecked and unannotated)` folders).
@@ -30,20 +28,11 @@ const JL_LABELS: [(&str, Option<Emotion>); 10] = [
     ("encouraging", None),
 ];
 
-impl CorpusParser for JlCorpusParser {
-    fn corpus(&self) -> Corpus {
-        Corpus::JlCorpus
-    }
+name_parser!(JlCorpusParser, Corpus::JlCorpus);
 
-    fn parse(
-        &self,
-        root: &Path,
-        path: &Path,
-        policy: &LabelPolicy,
-    ) -> Result<Option<Utterance>, ParseError> {
-        let Some(name) = Name::new(Corpus::JlCorpus, root, path) else {
-            return Ok(None);
-        };
+impl JlCorpusParser {
+    /// Reads the name of one audio file below the root ([`super::CorpusParser::parse`]).
+    fn parse_name(&self, name: Name<'_>, policy: &LabelPolicy) -> Parsed {
         let fields: Vec<&str> = name.stem.split('_').collect();
         let Some(&speaker) = fields.first() else {
             return Ok(None);

@@ -35,6 +35,37 @@
 // its items re-exported here. The checks they share on a name's fields (the field
 // count, one of a list, a table's key, a number in a range), each failing with a
 // `ParseError` whose reason names the field, are in `fields`.
+/// What a parser makes of one file: an utterance, not its corpus's file, or malformed.
+type Parsed = Result<Option<Utterance>, ParseError>;
+
+/// Implements [`CorpusParser`] for a parser with a `parse_name(&self, Name, &LabelPolicy)`
+/// method: the part every parser shares (its corpus; a file outside the root or without an
+/// audio extension is not its).
+macro_rules! name_parser {
+    ($parser:ty, $corpus:expr) => {
+        impl $crate::parse::CorpusParser for $parser {
+            fn corpus(&self) -> $crate::record::Corpus {
+                $corpus
+            }
+
+            fn parse(
+                &self,
+                root: &::std::path::Path,
+                path: &::std::path::Path,
+                policy: &$crate::parse::LabelPolicy,
+            ) -> ::std::result::Result<
+                ::std::option::Option<$crate::record::Utterance>,
+                $crate::parse::ParseError,
+            > {
+                match $crate::parse::fields::Name::new($corpus, root, path) {
+                    Some(name) => self.parse_name(name, policy),
+                    None => Ok(None),
+                }
+            }
+        }
+    };
+}
+
 mod crema_d;
 mod esd;
 mod fields;

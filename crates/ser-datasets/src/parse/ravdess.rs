@@ -1,11 +1,9 @@
 //! RAVDESS: seven two-digit fields in the name, one folder per actor.
 
-use std::path::Path;
-
 use super::fields::{Found, Name, is_digits};
-use super::{CorpusParser, LabelPolicy, ParseError};
+use super::{LabelPolicy, Parsed};
 use crate::emotion::Emotion;
-use crate::record::{Corpus, Gender, Utterance};
+use crate::record::{Corpus, Gender};
 
 /// RAVDESS speech and song: `Actor_NN/MM-VV-EE-II-SS-RR-AA.ext`.
 ///
@@ -38,20 +36,11 @@ fn ravdess_actor_dir(dir: &str) -> Option<&str> {
     is_digits(n, 2).then_some(n)
 }
 
-impl CorpusParser for RavdessParser {
-    fn corpus(&self) -> Corpus {
-        Corpus::Ravdess
-    }
+name_parser!(RavdessParser, Corpus::Ravdess);
 
-    fn parse(
-        &self,
-        root: &Path,
-        path: &Path,
-        policy: &LabelPolicy,
-    ) -> Result<Option<Utterance>, ParseError> {
-        let Some(name) = Name::new(Corpus::Ravdess, root, path) else {
-            return Ok(None);
-        };
+impl RavdessParser {
+    /// Reads the name of one audio file below the root ([`super::CorpusParser::parse`]).
+    fn parse_name(&self, name: Name<'_>, policy: &LabelPolicy) -> Parsed {
         let fields: Vec<&str> = name.stem.split('-').collect();
         let folder = name.dirs.first().and_then(|d| ravdess_actor_dir(d));
         if fields.len() != 7 && folder.is_none() {

@@ -1,11 +1,9 @@
 //! SAVEE: a speaker, an emotion prefix and a sentence number.
 
-use std::path::Path;
-
 use super::fields::{Found, Name};
-use super::{CorpusParser, LabelPolicy, ParseError};
+use super::{LabelPolicy, Parsed};
 use crate::emotion::Emotion;
-use crate::record::{Corpus, Gender, Utterance};
+use crate::record::{Corpus, Gender};
 
 /// SAVEE: flat `DC_a01.ext` or per-speaker folders `DC/a01.ext`.
 ///
@@ -28,20 +26,11 @@ const SAVEE_LABELS: [(&str, Emotion, u32); 7] = [
     ("n", Emotion::Neutral, 30),
 ];
 
-impl CorpusParser for SaveeParser {
-    fn corpus(&self) -> Corpus {
-        Corpus::Savee
-    }
+name_parser!(SaveeParser, Corpus::Savee);
 
-    fn parse(
-        &self,
-        root: &Path,
-        path: &Path,
-        policy: &LabelPolicy,
-    ) -> Result<Option<Utterance>, ParseError> {
-        let Some(name) = Name::new(Corpus::Savee, root, path) else {
-            return Ok(None);
-        };
+impl SaveeParser {
+    /// Reads the name of one audio file below the root ([`super::CorpusParser::parse`]).
+    fn parse_name(&self, name: Name<'_>, policy: &LabelPolicy) -> Parsed {
         let flat = name
             .stem
             .split_once('_')

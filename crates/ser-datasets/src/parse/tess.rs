@@ -1,11 +1,9 @@
 //! TESS: one folder per speaker and emotion, the emotion again at the end of the name.
 
-use std::path::Path;
-
 use super::fields::{Found, Name};
-use super::{CorpusParser, LabelPolicy, ParseError};
+use super::{LabelPolicy, Parsed};
 use crate::emotion::Emotion;
-use crate::record::{Corpus, Gender, Utterance};
+use crate::record::{Corpus, Gender};
 
 /// TESS: `OAF_angry/OAF_back_angry.ext`, `YAF_pleasant_surprised/YAF_bar_ps.ext`.
 ///
@@ -47,20 +45,11 @@ fn tess_folder_label(s: &str) -> String {
     }
 }
 
-impl CorpusParser for TessParser {
-    fn corpus(&self) -> Corpus {
-        Corpus::Tess
-    }
+name_parser!(TessParser, Corpus::Tess);
 
-    fn parse(
-        &self,
-        root: &Path,
-        path: &Path,
-        policy: &LabelPolicy,
-    ) -> Result<Option<Utterance>, ParseError> {
-        let Some(name) = Name::new(Corpus::Tess, root, path) else {
-            return Ok(None);
-        };
+impl TessParser {
+    /// Reads the name of one audio file below the root ([`super::CorpusParser::parse`]).
+    fn parse_name(&self, name: Name<'_>, policy: &LabelPolicy) -> Parsed {
         let folder = name.dirs.first().and_then(|d| {
             let (s, label) = d.split_once('_')?;
             Some((tess_speaker(s)?, tess_folder_label(label)))
