@@ -32,11 +32,12 @@
 //! ([`resample_ratio`]: both even, `l_in` in `1024..=8192`, relative error at most 1e-6 where
 //! such a pair exists, else at most ~1.3e-5, and among those the pair with the smallest prime
 //! factors so that the FFTs are fast) and resampled with `ser-dsp`'s rubato FFT resampler
-//! (planned resamplers are cached per thread). An error of 1e-5 is 0.02 cents of pitch and
-//! half a sample of drift over 3 s; ±2 semitones get (3648, 3250), error 4.5e-7.
+//! (planned resamplers are cached per thread by [`resample_cached`]). An error of 1e-5 is
+//! 0.02 cents of pitch and half a sample of drift over 3 s; ±2 semitones get (3648, 3250),
+//! error 4.5e-7.
 //!
-//! Speed: the STFT and the resampler are planned once per process (resamplers once per
-//! thread and ratio), and each thread keeps its work buffers between calls, sized by the
+//! Speed: the STFT is planned once per process and the resampler once per thread and ratio
+//! (`ser-dsp`'s cache keeps the last few ratios), and each thread keeps its work buffers between calls, sized by the
 //! longest clip it has seen: 8 KiB per input STFT frame and 4 KiB per output frame (≈ 1.3 MiB
 //! for a 3 s clip at 16 kHz slowed by 0.8).
 //! Measured figures against librosa and audiomentations are in docs/benchmarks.md.
@@ -47,7 +48,7 @@ use std::sync::OnceLock;
 
 use rand::{Rng, RngExt};
 use ser_dsp::num_complex::Complex32;
-use ser_dsp::resample::largest_prime_factor;
+use ser_dsp::resample::{largest_prime_factor, resample_cached};
 use ser_dsp::{Audio, IstftScratch, Precision, Stft, StftConfig, StftScratch};
 
 use crate::Transform;
@@ -371,7 +372,10 @@ pub fn pitch_shift(
         stretched
     } else {
         let (l_in, l_out) = resample_ratio(rate);
-        resample_cached(&stretched, l_in, l_out)?
+        resample_cached(&stretched, l_in, l_out).map_err(|source| Error::Dsp {
+            transform: PITCH_SHIFT,
+            source,
+        })?
     };
     out.resize(y.len(), 0.0);
     check_finite(PITCH_SHIFT, &out)?;
@@ -425,37 +429,6 @@ pub fn resample_ratio(ratio: f64) -> (u32, u32) {
         }
     }
     fast.map_or(fallback, |(_, pair)| pair)
-}
-
-/// Resamples with a per-thread cache of planned resamplers (planning costs about as much as
-/// resampling a 3 s clip; whole-step shifts reuse a handful of ratios).
-fn resample_cached(y: &[f32], l_in: u32, l_out: u32) -> Result<Vec<f32>> {
-    const CACHED: usize = 8;
-    thread_local! {
-        static CACHE: RefCell<Vec<ser_dsp::Resampler>> = const { RefCell::new(Vec::new()) };
-    }
-    let dsp = |source| Error::Dsp {
-        transform: PITCH_SHIFT,
-        source,
-    };
-    CACHE.with(|cell| {
-        let Ok(mut cache) = cell.try_borrow_mut() else {
-            return ser_dsp::resample(y, l_in, l_out).map_err(dsp);
-        };
-        let pos = cache
-            .iter()
-            .position(|r| r.from_rate() == l_in && r.to_rate() == l_out);
-        let mut r = match pos {
-            Some(i) => cache.remove(i),
-            None => ser_dsp::Resampler::new(l_in, l_out).map_err(dsp)?,
-        };
-        let out = r.process(y).map_err(dsp);
-        if cache.len() >= CACHED {
-            cache.remove(0);
-        }
-        cache.push(r);
-        out
-    })
 }
 
 /// Random time-stretch of a waveform ([`time_stretch`]) by a rate drawn uniformly from

@@ -24,7 +24,7 @@
 //! |---|---|---|
 //! | peak normalisation | [`peak_normalize`] | `y / np.max(np.abs(y))` |
 //! | silence trimming | [`trim()`] | `librosa.effects.trim` |
-//! | resampling | [`resample()`], [`Resampler`], [`StreamingResampler`] | `librosa.resample` (soxr) — rubato here |
+//! | resampling | [`resample()`], [`resample_cached`], [`Resampler`], [`StreamingResampler`] | `librosa.resample` (soxr) — rubato here |
 //! | fixed length | [`pad_or_truncate`] | symmetric `np.pad` / `y[:n]` |
 //! | STFT, ISTFT | [`Stft`] | `librosa.stft`, `librosa.istft` |
 //! | mel filterbank | [`MelFilterbank`] | `librosa.filters.mel` |
@@ -84,6 +84,7 @@ pub use pad::{Crop, pad_or_truncate, pad_or_truncate_in_place};
 pub use realfft::num_complex;
 pub use resample::{
     MAX_FFT_BLOCK, Resampler, SAMPLE_RATES, StreamingResampler, check_sample_rate, resample,
+    resample_cached,
 };
 pub use stft::{IstftScratch, PadMode, Precision, Stft, StftConfig, StftScratch};
 pub use trim::{TrimConfig, trim, trim_slice};

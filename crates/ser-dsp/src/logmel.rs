@@ -7,9 +7,11 @@
 //! ```
 //!
 //! Each step is the public function of its module ([`peak_normalize`], [`trim`](crate::trim()),
-//! [`Resampler`], [`pad_or_truncate`](crate::pad_or_truncate), [`MelSpectrogram`],
-//! [`power_to_db`](crate::power_to_db())); `LogMel` plans them once and runs them with as
-//! few copies as possible.
+//! [`Resampler`](crate::Resampler), [`pad_or_truncate`](crate::pad_or_truncate),
+//! [`MelSpectrogram`], [`power_to_db`](crate::power_to_db())); `LogMel` plans them once and
+//! runs them with as few copies as possible. The resampler comes from [`resample_cached`]'s
+//! per-thread cache, so a loop over many clips at one input rate plans it once per thread
+//! (with the same output as a fresh plan).
 
 use ndarray::Array2;
 
@@ -20,7 +22,7 @@ use crate::error::{Error, Result, check_finite, check_non_empty};
 use crate::mel::{MelNorm, MelScale, MelSpectrogram, MelSpectrogramConfig};
 use crate::normalize::peak_normalize;
 use crate::pad::{Crop, pad_or_truncate_in_place};
-use crate::resample::Resampler;
+use crate::resample::resample_cached;
 use crate::stft::{PadMode, Precision};
 use crate::trim::{TrimConfig, trim};
 use crate::window::Window;
@@ -265,7 +267,7 @@ impl LogMel {
             y.drain(..kept.start);
             y
         } else {
-            Resampler::new(sample_rate, cfg.sample_rate)?.process(&y[kept])?
+            resample_cached(&y[kept], sample_rate, cfg.sample_rate)?
         };
         if let Some(n) = cfg.n_samples() {
             pad_or_truncate_in_place(&mut y, n, cfg.crop);
@@ -322,6 +324,62 @@ impl FeatureExtractor for LogMel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn bits(a: &Array2<f32>) -> Vec<u32> {
+        a.iter().map(|v| v.to_bits()).collect()
+    }
+
+    /// The cached resampler gives the bits a fresh one gives, whatever it resampled before.
+    #[test]
+    fn cached_resampler_is_bit_identical_to_a_fresh_one() {
+        use crate::normalize::peak_normalize;
+        use crate::pad::pad_or_truncate_in_place;
+        use crate::resample::Resampler;
+
+        let logmel = LogMel::new(LogMelConfig::default()).unwrap();
+        let clip = |seed: u32, len: usize| -> Vec<f32> {
+            (0..len)
+                .map(|n| {
+                    let t = n as f32 / 44_100.0;
+                    let f = 180.0 + 20.0 * seed as f32;
+                    (t * f * std::f32::consts::TAU).sin() * 0.4
+                        + ((n as u32).wrapping_mul(2_654_435_761 ^ seed) >> 20) as f32 / 8192.0
+                        - 0.25
+                })
+                .collect()
+        };
+        let a = clip(1, 150_000);
+        let b = clip(2, 61_000);
+        // The pipeline by hand, with a resampler planned for this call only.
+        let fresh = {
+            let mut y = a.clone();
+            peak_normalize(&mut y).unwrap();
+            let kept = trim(&y, &TrimConfig::with_top_db(20.0)).unwrap();
+            let mut y = Resampler::new(44_100, 16_000)
+                .unwrap()
+                .process(&y[kept])
+                .unwrap();
+            pad_or_truncate_in_place(&mut y, 48_000, Crop::Start);
+            logmel.spectrogram(&y).unwrap()
+        };
+        let first = logmel.extract_samples(&a, 44_100).unwrap();
+        let other = logmel.extract_samples(&b, 44_100).unwrap();
+        let again = logmel.extract_samples(&a, 44_100).unwrap();
+        assert_eq!(bits(&first), bits(&fresh));
+        assert_eq!(bits(&again), bits(&fresh));
+        assert_ne!(bits(&other), bits(&fresh));
+        // Another thread has its own cache, and the same bits.
+        let a2 = a.clone();
+        let threaded = std::thread::spawn(move || {
+            LogMel::new(LogMelConfig::default())
+                .unwrap()
+                .extract_samples(&a2, 44_100)
+                .unwrap()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(bits(&threaded), bits(&fresh));
+    }
 
     #[test]
     fn config_frame_count_is_the_extractors() {

@@ -9,6 +9,10 @@
 //! (see `docs/parity.md` for the measured distance to soxr's `HQ` preset). A whole clip is
 //! resampled straight from the input slice into one output buffer; [`StreamingResampler`]
 //! takes the input in pieces of any size, for inputs that do not fit in memory.
+//! [`resample_cached`] keeps the plans of the last few rate pairs per thread (bounded in
+//! count and in block length), for loops over many clips.
+
+use std::cell::RefCell;
 
 use rubato::audioadapter_buffers::direct::SequentialSlice;
 use rubato::{Fft, FixedSync, Indexing, Resampler as _, WindowFunction};
@@ -57,6 +61,8 @@ pub struct Resampler {
     from: u32,
     to: u32,
     inner: Option<Fft<f32>>,
+    /// The FFT block length in frames (0 for a copy): what [`resample_cached`] budgets.
+    block_frames: usize,
 }
 
 impl std::fmt::Debug for Resampler {
@@ -117,7 +123,10 @@ fn blocks_per_fft(min_in: usize, min_out: usize) -> usize {
 /// reports a delay of `fft_size_out / 2` output frames: with an odd block size the two
 /// disagree by half a sample, which shows as a fractional delay (measured: only 12 dB of
 /// agreement with soxr on a 6 kHz tone at 44.1 -> 16 kHz). Even sizes keep it exact.
-fn make_fft(from: u32, to: u32, fixed: FixedSync) -> Result<Fft<f32>> {
+///
+/// Returns the plan and its block length in frames (the longer of the input and output
+/// blocks), which is at most [`MAX_FFT_BLOCK`].
+fn make_fft(from: u32, to: u32, fixed: FixedSync) -> Result<(Fft<f32>, usize)> {
     let g = gcd(from, to);
     let (min_in, min_out) = ((from / g) as usize, (to / g) as usize);
     let blocks = blocks_per_fft(min_in, min_out);
@@ -139,11 +148,13 @@ fn make_fft(from: u32, to: u32, fixed: FixedSync) -> Result<Fft<f32>> {
         WindowFunction::BlackmanHarris2,
         fixed,
     )
+    .map(|fft| (fft, frames))
     .map_err(|source| Error::ResamplerConstruction { from, to, source })
 }
 
-/// The rubato resampler for a rate pair, `None` when the rates are equal (a copy).
-fn plan(from: u32, to: u32) -> Result<Option<Fft<f32>>> {
+/// The rubato resampler for a rate pair and its block length in frames, `None` when the
+/// rates are equal (a copy).
+fn plan(from: u32, to: u32) -> Result<Option<(Fft<f32>, usize)>> {
     if from == 0 || to == 0 {
         return Err(Error::ZeroSampleRate);
     }
@@ -172,8 +183,16 @@ impl Resampler {
     /// that would need longer blocks, [`Error::ResamplerConstruction`] if rubato refuses
     /// the pair.
     pub fn new(from: u32, to: u32) -> Result<Self> {
-        let inner = plan(from, to)?;
-        Ok(Self { from, to, inner })
+        let (inner, block_frames) = match plan(from, to)? {
+            Some((fft, frames)) => (Some(fft), frames),
+            None => (None, 0),
+        };
+        Ok(Self {
+            from,
+            to,
+            inner,
+            block_frames,
+        })
     }
 
     /// The input rate in Hz.
@@ -232,6 +251,73 @@ pub fn resample(y: &[f32], from: u32, to: u32) -> Result<Vec<f32>> {
     Resampler::new(from, to)?.process(y)
 }
 
+/// The most planned resamplers each thread keeps for [`resample_cached`].
+pub const CACHED_RESAMPLERS: usize = 8;
+
+/// The most FFT block frames, summed over its resamplers, that each thread keeps for
+/// [`resample_cached`] (2^18): a plan's memory grows with its block, so rate pairs with
+/// long blocks (far apart and nearly coprime, up to [`MAX_FFT_BLOCK`]) cannot pin much
+/// memory in the cache. Every pair of common rates needs a block of at most a few thousand
+/// frames.
+pub const CACHED_BLOCK_FRAMES: usize = 1 << 18;
+
+/// [`resample`] through a per-thread cache of planned resamplers, so that a loop over many
+/// clips at the same rates plans once per thread: planning costs about as much as resampling
+/// a 3 s clip. The output is bit-identical to [`resample`]'s: a resampler is reset before
+/// each clip ([`Resampler::process`]).
+///
+/// The cache holds at most [`CACHED_RESAMPLERS`] resamplers and [`CACHED_BLOCK_FRAMES`]
+/// block frames per thread, dropping the least recently used first; a pair whose block alone
+/// exceeds the budget is planned for the call and not kept, as by [`resample`]. A pair is
+/// checked as by [`Resampler::new`] when it is planned, so the cache admits only plans that
+/// [`MAX_FFT_BLOCK`] allows.
+///
+/// ```
+/// let y: Vec<f32> = (0..44_100).map(|n| (n as f32 * 0.01).sin()).collect();
+/// let once = ser_dsp::resample::resample_cached(&y, 44_100, 16_000)?; // plans
+/// let again = ser_dsp::resample::resample_cached(&y, 44_100, 16_000)?; // reuses the plan
+/// assert_eq!(once, again);
+/// assert_eq!(once, ser_dsp::resample(&y, 44_100, 16_000)?);
+/// # Ok::<(), ser_dsp::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`resample`].
+pub fn resample_cached(y: &[f32], from: u32, to: u32) -> Result<Vec<f32>> {
+    CACHE.with(|cell| {
+        // Only a re-entrant call (none today) finds the cache borrowed.
+        let Ok(mut cache) = cell.try_borrow_mut() else {
+            return resample(y, from, to);
+        };
+        let mut r = match cache.iter().position(|r| r.from == from && r.to == to) {
+            Some(i) => cache.remove(i),
+            None => Resampler::new(from, to)?,
+        };
+        let out = r.process(y);
+        keep(&mut cache, r);
+        out
+    })
+}
+
+thread_local! {
+    /// [`resample_cached`]'s planned resamplers, least recently used first.
+    static CACHE: RefCell<Vec<Resampler>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Puts `r` back as the most recently used entry of `cache`, then drops the least recently
+/// used ones until the cache is within [`CACHED_RESAMPLERS`] and [`CACHED_BLOCK_FRAMES`].
+/// A copy (equal rates) is not worth an entry.
+fn keep(cache: &mut Vec<Resampler>, r: Resampler) {
+    if r.block_frames == 0 || r.block_frames > CACHED_BLOCK_FRAMES {
+        return;
+    }
+    cache.push(r);
+    let mut frames: usize = cache.iter().map(|r| r.block_frames).sum();
+    while cache.len() > CACHED_RESAMPLERS || frames > CACHED_BLOCK_FRAMES {
+        frames -= cache.remove(0).block_frames;
+    }
+}
+
 /// A resampler fed in pieces of any size; its concatenated output equals
 /// [`Resampler::process`] on the whole input (same length, same alignment) up to rubato's
 /// rounding, while holding only one FFT block of input.
@@ -275,7 +361,7 @@ impl StreamingResampler {
     /// # Errors
     /// As [`Resampler::new`].
     pub fn new(from: u32, to: u32) -> Result<Self> {
-        let inner = plan(from, to)?;
+        let inner = plan(from, to)?.map(|(fft, _)| fft);
         let (block, to_trim) = match &inner {
             Some(r) => (vec![0.0; r.output_frames_max()], r.output_delay()),
             None => (Vec::new(), 0),
@@ -447,6 +533,75 @@ mod tests {
             assert_eq!((k * o) % 2, 0, "{from}->{to}");
         }
         assert_eq!(blocks_per_fft(3, 1) * 3, 1152); // 2^7 * 3^2
+    }
+
+    fn bits(y: &[f32]) -> Vec<u32> {
+        y.iter().map(|v| v.to_bits()).collect()
+    }
+
+    #[test]
+    fn cached_is_bit_identical_to_fresh() {
+        let a: Vec<f32> = (0..20_011)
+            .map(|n| (n as f32 * 0.037).sin() * 0.6)
+            .collect();
+        let b: Vec<f32> = (0..9_001)
+            .map(|n| ((n * 7919) % 101) as f32 / 50.0 - 1.0)
+            .collect();
+        for (from, to) in [(44_100, 16_000), (48_000, 16_000), (16_000, 22_050)] {
+            let fresh = resample(&a, from, to).unwrap();
+            // A miss, then hits whose resampler has just seen another clip.
+            for y in [&a, &b, &a, &a] {
+                let cached = resample_cached(y, from, to).unwrap();
+                assert_eq!(bits(&cached), bits(&resample(y, from, to).unwrap()));
+            }
+            assert_eq!(bits(&resample_cached(&a, from, to).unwrap()), bits(&fresh));
+        }
+        // Equal rates: a copy, not cached.
+        assert_eq!(resample_cached(&a, 16_000, 16_000).unwrap(), a);
+        // Errors are those of a fresh plan.
+        assert!(matches!(
+            resample_cached(&a, 0, 16_000),
+            Err(Error::ZeroSampleRate)
+        ));
+    }
+
+    #[test]
+    fn cache_is_bounded_in_count_and_block_frames() {
+        let entry = |from: u32, block_frames: usize| Resampler {
+            from,
+            to: 1,
+            inner: None,
+            block_frames,
+        };
+        let froms = |cache: &[Resampler]| cache.iter().map(|r| r.from).collect::<Vec<_>>();
+        let mut cache = Vec::new();
+        for from in 1..=20 {
+            keep(&mut cache, entry(from, 1000));
+        }
+        // The most recent CACHED_RESAMPLERS, oldest first.
+        assert_eq!(froms(&cache), (13..=20).collect::<Vec<_>>());
+        // A copy or a block over the budget is not kept.
+        keep(&mut cache, entry(21, 0));
+        keep(&mut cache, entry(22, CACHED_BLOCK_FRAMES + 1));
+        assert_eq!(froms(&cache), (13..=20).collect::<Vec<_>>());
+        // Long blocks evict the oldest until the frames fit.
+        keep(&mut cache, entry(23, CACHED_BLOCK_FRAMES / 2));
+        keep(&mut cache, entry(24, CACHED_BLOCK_FRAMES / 2));
+        assert_eq!(froms(&cache), vec![23, 24]);
+        keep(&mut cache, entry(25, 1));
+        assert_eq!(froms(&cache), vec![24, 25]);
+
+        // Through resample_cached: many rate pairs leave at most CACHED_RESAMPLERS plans.
+        let y = vec![0.25f32; 3000];
+        for to in (8_000..28_000).step_by(1000) {
+            resample_cached(&y, 16_000, to).unwrap();
+        }
+        CACHE.with(|c| {
+            let cache = c.borrow();
+            assert_eq!(cache.len(), CACHED_RESAMPLERS);
+            assert!(cache.iter().map(|r| r.block_frames).sum::<usize>() <= CACHED_BLOCK_FRAMES);
+            assert_eq!(cache.last().map(|r| r.to), Some(27_000));
+        });
     }
 
     #[test]
