@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use clap::{Parser, ValueEnum};
-use ser_datasets::{LabelPolicy, Split, SplitLookup, read_manifest, scan};
-use ser_examples::runs::{corpus_of, dataset, featurize};
+use ser_datasets::{Split, SplitLookup, read_manifest};
+use ser_examples::runs::{corpus_of, dataset, featurize, labelled};
 use ser_examples::{recognizer, run};
 use ser_models::parse_device;
 use ser_models::train::predict;
@@ -68,12 +68,7 @@ fn main() {
         let args = Args::parse();
         let (_, device_desc) = parse_device(&args.device)?;
         let (cfg, model) = recognizer(args.run.as_deref(), &args.device)?.into_parts();
-        let report = scan(&args.data, None, &LabelPolicy::default())?;
-        let mut utterances: Vec<_> = report
-            .utterances
-            .into_iter()
-            .filter(|u| u.emotion.is_some())
-            .collect();
+        let (mut utterances, _) = labelled(&args.data)?;
         let split_csv = args.run.as_ref().map(|r| r.join("split.csv"));
         let which = args
             .split

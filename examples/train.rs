@@ -28,14 +28,13 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use ser_datasets::{
-    Assignment, Counts, LabelPolicy, Overwrite, Split, SplitFractions, SplitLookup,
-    check_no_speaker_leak, random_split, read_manifest, relative_to_roots, scan, speaker_split,
-    undersample, write_manifest,
+    Assignment, Counts, Overwrite, Split, SplitFractions, SplitLookup, check_no_speaker_leak,
+    random_split, read_manifest, relative_to_roots, speaker_split, undersample, write_manifest,
 };
 use ser_dsp::LogMelConfig;
 use ser_examples::plot::{draw_confusion, draw_curves};
 use ser_examples::run;
-use ser_examples::runs::{bar, corpus_of, dataset, featurize, oversample};
+use ser_examples::runs::{bar, corpus_of, dataset, featurize, labelled, oversample};
 use ser_models::features::fit_normalization;
 use ser_models::hub::{HubWeights, load_vgg19_features};
 use ser_models::optim::AdamConfig;
@@ -258,12 +257,7 @@ fn main() {
         )?;
 
         // 1. Data.
-        let report = scan(&args.data, None, &LabelPolicy::default())?;
-        let mut utterances: Vec<_> = report
-            .utterances
-            .into_iter()
-            .filter(|u| u.emotion.is_some())
-            .collect();
+        let (mut utterances, report) = labelled(&args.data)?;
         if let Some(n) = args.limit {
             utterances.truncate(n);
         }

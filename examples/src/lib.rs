@@ -186,12 +186,30 @@ pub fn write_spectrogram_png(
             pixels.extend_from_slice(&[c.r, c.g, c.b]);
         }
     }
+    write_rgb_png(
+        path,
+        (u32::try_from(w)?, u32::try_from(h)?),
+        &pixels,
+        overwrite,
+    )
+}
+
+/// Writes 8-bit RGB `pixels` (row by row, `width x height`) as a PNG file, atomically.
+///
+/// # Errors
+/// As [`write_atomic`], or a PNG encoding error.
+pub fn write_rgb_png(
+    path: &Path,
+    (width, height): (u32, u32),
+    pixels: &[u8],
+    overwrite: Overwrite,
+) -> Result<()> {
     write_atomic(path, overwrite, |out| {
-        let mut enc = png::Encoder::new(out, u32::try_from(w)?, u32::try_from(h)?);
+        let mut enc = png::Encoder::new(out, width, height);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         let mut writer = enc.write_header()?;
-        writer.write_image_data(&pixels)?;
+        writer.write_image_data(pixels)?;
         writer.finish()?;
         Ok(())
     })

@@ -20,8 +20,6 @@ use plotters::style::text_anchor::{HPos, VPos};
 use ser_core::Overwrite;
 use ser_models::metrics::{ClassificationReport, EpochRecord, History};
 
-use crate::write_atomic;
-
 /// The embedded font: DejaVu Sans 2.37.
 static FONT_BYTES: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
@@ -170,15 +168,7 @@ pub(crate) fn render_png_with(
         draw(&root)?;
         root.present()?;
     }
-    write_atomic(path, overwrite, |out| {
-        let mut enc = png::Encoder::new(out, width, height);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut writer = enc.write_header()?;
-        writer.write_image_data(&pixels)?;
-        writer.finish()?;
-        Ok(())
-    })
+    crate::write_rgb_png(path, (width, height), &pixels, overwrite)
 }
 
 /// Draws `report`'s confusion matrix as a PNG heat map at `path` (replacing an existing

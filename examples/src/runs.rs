@@ -10,10 +10,27 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::Array2;
 use rayon::prelude::*;
 use ser_augment::{augment_seeded, research_waveform};
-use ser_datasets::{Corpus, FeatureCache, Item, Loader, OversamplingPlan, Split, Utterance};
+use ser_datasets::{
+    Corpus, FeatureCache, Item, LabelPolicy, Loader, OversamplingPlan, ScanReport, Split,
+    Utterance, scan,
+};
 use ser_dsp::ndarray;
 use ser_dsp::{LogMel, LogMelConfig};
 use ser_models::train::Dataset;
+
+/// The labelled utterances under `roots` (those the label policy gives an emotion), with
+/// the scan's report of what it rejected.
+///
+/// # Errors
+/// A root that is not a folder, or unreadable corpus metadata.
+pub fn labelled(roots: &[PathBuf]) -> Result<(Vec<Utterance>, ScanReport)> {
+    let mut report = scan(roots, None, &LabelPolicy::default())?;
+    let utterances = std::mem::take(&mut report.utterances)
+        .into_iter()
+        .filter(|u| u.emotion.is_some())
+        .collect();
+    Ok((utterances, report))
+}
 
 /// A progress bar with the house style.
 pub fn bar(len: u64, what: &str) -> ProgressBar {
