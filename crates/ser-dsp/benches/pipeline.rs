@@ -59,12 +59,10 @@ fn stages(c: &mut Criterion) {
     g.bench_function("stft_power_f64", |b| {
         b.iter(|| stft64.power(black_box(&three)).unwrap())
     });
-    let mel = MelSpectrogram::new(MelSpectrogramConfig {
-        fmax: Some(8000.0),
-        hop_length: Some(512),
-        ..MelSpectrogramConfig::default()
-    })
-    .unwrap();
+    let mut mel_config = MelSpectrogramConfig::default();
+    mel_config.stft.hop_length = Some(512);
+    mel_config.mel.fmax = Some(8000.0);
+    let mel = MelSpectrogram::new(mel_config).unwrap();
     let power = stft32.power(&three).unwrap();
     g.bench_function("mel_projection", |b| {
         b.iter(|| mel.filterbank().apply(black_box(power.view())).unwrap())

@@ -190,7 +190,8 @@ mod tests {
             n_mels: 1 << 30,
             ..MelConfig::default()
         };
-        assert!(MelFilterbank::new(&mel).is_err());
+        assert!(MelFilterbank::new(&mel, 2048).is_err());
+        assert!(MelFilterbank::new(&MelConfig::default(), 1 << 40).is_err());
     }
 }
 

@@ -19,11 +19,11 @@ use crate::FeatureExtractor;
 use crate::audio::Audio;
 use crate::db::{DbConfig, Ref, power_to_db_array_in_place};
 use crate::error::{Error, Result, check_finite, check_non_empty};
-use crate::mel::{MelNorm, MelScale, MelSpectrogram, MelSpectrogramConfig};
+use crate::mel::{MelConfig, MelNorm, MelScale, MelSpectrogram, MelSpectrogramConfig};
 use crate::normalize::peak_normalize;
 use crate::pad::{Crop, pad_or_truncate_in_place};
 use crate::resample::resample_cached;
-use crate::stft::{PadMode, Precision};
+use crate::stft::{PadMode, Precision, StftConfig};
 use crate::trim::{TrimConfig, trim};
 use crate::window::Window;
 
@@ -118,23 +118,29 @@ impl LogMelConfig {
         }
     }
 
-    /// The mel spectrogram part.
+    /// The mel spectrogram part: the one place that maps this flat preset onto the nested
+    /// [`MelSpectrogramConfig`] (a centred Hann STFT with zero padding in `f32`, Slaney mel
+    /// bands; the fields not here keep those fixed values).
     pub fn mel(&self) -> MelSpectrogramConfig {
         MelSpectrogramConfig {
-            sample_rate: self.sample_rate,
-            n_fft: self.n_fft,
-            hop_length: Some(self.hop_length),
-            win_length: None,
-            window: Window::Hann,
-            center: true,
-            pad_mode: PadMode::Constant,
+            stft: StftConfig {
+                n_fft: self.n_fft,
+                hop_length: Some(self.hop_length),
+                win_length: None,
+                window: Window::Hann,
+                center: true,
+                pad_mode: PadMode::Constant,
+                precision: Precision::F32,
+            },
+            mel: MelConfig {
+                sample_rate: self.sample_rate,
+                n_mels: self.n_mels,
+                fmin: self.fmin,
+                fmax: self.fmax,
+                scale: MelScale::Slaney,
+                norm: MelNorm::Slaney,
+            },
             power: self.power,
-            n_mels: self.n_mels,
-            fmin: self.fmin,
-            fmax: self.fmax,
-            scale: MelScale::Slaney,
-            norm: MelNorm::Slaney,
-            precision: Precision::F32,
         }
     }
 
@@ -379,6 +385,45 @@ mod tests {
         .join()
         .unwrap();
         assert_eq!(bits(&threaded), bits(&fresh));
+    }
+
+    /// The flat preset's fields land where they belong, and the fixed ones keep the values
+    /// the research uses.
+    #[test]
+    fn preset_maps_onto_the_nested_config() {
+        let flat = LogMelConfig {
+            sample_rate: 22_050,
+            n_fft: 1024,
+            hop_length: 256,
+            n_mels: 64,
+            fmin: 50.0,
+            fmax: Some(7000.0),
+            power: 1.0,
+            ..LogMelConfig::default()
+        };
+        let nested = flat.mel();
+        assert_eq!(
+            nested.stft,
+            StftConfig::new(1024)
+                .with_hop_length(256)
+                .with_precision(Precision::F32)
+        );
+        assert_eq!(
+            nested.mel,
+            MelConfig {
+                sample_rate: 22_050,
+                n_mels: 64,
+                fmin: 50.0,
+                fmax: Some(7000.0),
+                ..MelConfig::default()
+            }
+        );
+        assert_eq!(nested.power, 1.0);
+        // The defaults differ from the mel spectrogram's only in the hop and fmax.
+        let mut expected = MelSpectrogramConfig::default();
+        expected.stft.hop_length = Some(512);
+        expected.mel.fmax = Some(8000.0);
+        assert_eq!(LogMelConfig::default().mel(), expected);
     }
 
     #[test]

@@ -17,8 +17,7 @@
 use ndarray::{Array2, ArrayView2};
 
 use crate::error::{Error, Result};
-use crate::stft::{PadMode, Precision, Stft, StftConfig, StftScratch, spectrum_power};
-use crate::window::Window;
+use crate::stft::{Precision, Stft, StftConfig, StftScratch, spectrum_power};
 
 /// The mel scale formula.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -114,15 +113,17 @@ fn linspace(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 }
 
 /// Parameters of a [`MelFilterbank`]; defaults are `librosa.filters.mel`'s, with the
-/// research pipeline's 16 kHz and 2048-point FFT.
+/// research pipeline's 16 kHz.
+///
+/// The FFT length is not here: it belongs to the STFT ([`StftConfig::n_fft`]) and is passed
+/// to [`MelFilterbank::new`] beside this config, as librosa's `filters.mel(sr=, n_fft=, ...)`
+/// takes it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
 pub struct MelConfig {
     /// Sample rate of the signal in Hz (`sr`, 16000).
     pub sample_rate: u32,
-    /// FFT length (2048).
-    pub n_fft: usize,
     /// Number of mel bands (128).
     pub n_mels: usize,
     /// Lowest frequency in Hz (0).
@@ -139,7 +140,6 @@ impl Default for MelConfig {
     fn default() -> Self {
         Self {
             sample_rate: 16_000,
-            n_fft: 2048,
             n_mels: 128,
             fmin: 0.0,
             fmax: None,
@@ -159,7 +159,7 @@ struct Band {
 ///
 /// ```
 /// use ser_dsp::{MelConfig, MelFilterbank};
-/// let fb = MelFilterbank::new(&MelConfig { fmax: Some(8000.0), ..MelConfig::default() })?;
+/// let fb = MelFilterbank::new(&MelConfig { fmax: Some(8000.0), ..MelConfig::default() }, 2048)?;
 /// assert_eq!(fb.to_array().dim(), (128, 1025));
 /// # Ok::<(), ser_dsp::Error>(())
 /// ```
@@ -170,16 +170,15 @@ pub struct MelFilterbank {
 }
 
 impl MelFilterbank {
-    /// Builds the filterbank.
+    /// Builds the filterbank for an FFT of `n_fft` samples (`n_fft / 2 + 1` bins).
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for a zero rate, `n_fft` or `n_mels`, a negative or non-finite
     /// `fmin`, or `fmax <= fmin`. (As librosa, `fmax` above Nyquist is allowed; some bands
     /// may then be empty.)
-    pub fn new(config: &MelConfig) -> Result<Self> {
+    pub fn new(config: &MelConfig, n_fft: usize) -> Result<Self> {
         let MelConfig {
             sample_rate,
-            n_fft,
             n_mels,
             fmin,
             fmax,
@@ -344,89 +343,41 @@ impl MelFilterbank {
     }
 }
 
-/// Parameters of a [`MelSpectrogram`], named as `librosa.feature.melspectrogram`'s; the
-/// defaults are librosa's with a 16 kHz rate.
+/// Parameters of a [`MelSpectrogram`]: the STFT, the filterbank and the exponent, as
+/// `librosa.feature.melspectrogram`'s; the defaults are librosa's with a 16 kHz rate.
+///
+/// Each setting has one home: the FFT length and the hop are in [`MelSpectrogramConfig::stft`],
+/// the sample rate and the bands in [`MelSpectrogramConfig::mel`].
+///
+/// ```
+/// use ser_dsp::{MelSpectrogram, MelSpectrogramConfig};
+/// let mut config = MelSpectrogramConfig::default();
+/// config.stft.hop_length = Some(160);
+/// config.mel.fmax = Some(8000.0);
+/// assert_eq!(MelSpectrogram::new(config)?.n_frames(16_000), 101);
+/// # Ok::<(), ser_dsp::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
 pub struct MelSpectrogramConfig {
-    /// Sample rate in Hz (`sr`, 16000).
-    pub sample_rate: u32,
-    /// FFT length (2048).
-    pub n_fft: usize,
-    /// Hop length (`None`: `win_length / 4` = 512).
-    pub hop_length: Option<usize>,
-    /// Window length (`None`: `n_fft`).
-    pub win_length: Option<usize>,
-    /// Window (Hann).
-    pub window: Window,
-    /// Centre the frames (true).
-    pub center: bool,
-    /// Padding for `center` (zeros).
-    pub pad_mode: PadMode,
+    /// The STFT: FFT length, hop, window, centring and precision (librosa's defaults, but
+    /// [`Precision::F32`]: mel bands hide its rounding; see [`Precision`]). With serde, a
+    /// missing `stft` object takes this default, while a missing field inside it takes
+    /// [`StftConfig::default`]'s (`precision` then is `f64`).
+    pub stft: StftConfig,
+    /// The filterbank: sample rate, bands and frequency range (see [`MelConfig`]).
+    pub mel: MelConfig,
     /// Exponent of the magnitude (2: power).
     pub power: f32,
-    /// Number of mel bands (128).
-    pub n_mels: usize,
-    /// Lowest frequency in Hz (0).
-    pub fmin: f32,
-    /// Highest frequency in Hz (`None`: Nyquist).
-    pub fmax: Option<f32>,
-    /// Mel scale (Slaney).
-    pub scale: MelScale,
-    /// Filter normalisation (Slaney).
-    pub norm: MelNorm,
-    /// Arithmetic of the STFT (`f32`: mel bands hide its rounding; see [`Precision`]).
-    pub precision: Precision,
 }
 
 impl Default for MelSpectrogramConfig {
     fn default() -> Self {
-        let stft = StftConfig::default();
-        let mel = MelConfig::default();
         Self {
-            sample_rate: mel.sample_rate,
-            n_fft: stft.n_fft,
-            hop_length: stft.hop_length,
-            win_length: stft.win_length,
-            window: stft.window,
-            center: stft.center,
-            pad_mode: stft.pad_mode,
+            stft: StftConfig::default().with_precision(Precision::F32),
+            mel: MelConfig::default(),
             power: 2.0,
-            n_mels: mel.n_mels,
-            fmin: mel.fmin,
-            fmax: mel.fmax,
-            scale: mel.scale,
-            norm: mel.norm,
-            precision: Precision::F32,
-        }
-    }
-}
-
-impl MelSpectrogramConfig {
-    /// The STFT part of this config.
-    pub fn stft(&self) -> StftConfig {
-        StftConfig {
-            n_fft: self.n_fft,
-            hop_length: self.hop_length,
-            win_length: self.win_length,
-            window: self.window,
-            center: self.center,
-            pad_mode: self.pad_mode,
-            precision: self.precision,
-        }
-    }
-
-    /// The filterbank part of this config.
-    pub fn mel(&self) -> MelConfig {
-        MelConfig {
-            sample_rate: self.sample_rate,
-            n_fft: self.n_fft,
-            n_mels: self.n_mels,
-            fmin: self.fmin,
-            fmax: self.fmax,
-            scale: self.scale,
-            norm: self.norm,
         }
     }
 }
@@ -464,8 +415,8 @@ impl MelSpectrogram {
         }
         Ok(Self {
             config,
-            stft: Stft::new(config.stft())?,
-            filterbank: MelFilterbank::new(&config.mel())?,
+            stft: Stft::new(config.stft)?,
+            filterbank: MelFilterbank::new(&config.mel, config.stft.n_fft)?,
         })
     }
 
@@ -565,6 +516,54 @@ mod tests {
         assert!((hz_to_mel(1000.0, MelScale::Slaney) - 15.0).abs() < 1e-12);
     }
 
+    /// The nested defaults are the flat ones they replaced: librosa's STFT in `f32`, 16 kHz
+    /// Slaney bands, power 2; a bare STFT keeps librosa's `f64`.
+    #[test]
+    fn nested_defaults_keep_their_values() {
+        use crate::stft::PadMode;
+        use crate::window::Window;
+
+        let cfg = MelSpectrogramConfig::default();
+        assert_eq!(
+            cfg.stft,
+            StftConfig {
+                n_fft: 2048,
+                hop_length: None,
+                win_length: None,
+                window: Window::Hann,
+                center: true,
+                pad_mode: PadMode::Constant,
+                precision: Precision::F32,
+            }
+        );
+        assert_eq!(StftConfig::default().precision, Precision::F64);
+        assert_eq!(
+            cfg.mel,
+            MelConfig {
+                sample_rate: 16_000,
+                n_mels: 128,
+                fmin: 0.0,
+                fmax: None,
+                scale: MelScale::Slaney,
+                norm: MelNorm::Slaney,
+            }
+        );
+        assert_eq!(cfg.power, 2.0);
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn nested_config_round_trips_through_json() {
+        let mut cfg = MelSpectrogramConfig::default();
+        cfg.stft.hop_length = Some(160);
+        cfg.mel.fmax = Some(7600.0);
+        let json = serde_json::to_string(&cfg).unwrap();
+        let back: MelSpectrogramConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, cfg);
+        let empty: MelSpectrogramConfig = serde_json::from_str("{}").unwrap();
+        assert_eq!(empty, MelSpectrogramConfig::default());
+    }
+
     #[test]
     fn fmax_below_fmin_is_rejected() {
         let cfg = MelConfig {
@@ -573,7 +572,7 @@ mod tests {
             ..MelConfig::default()
         };
         assert!(matches!(
-            MelFilterbank::new(&cfg),
+            MelFilterbank::new(&cfg, 2048),
             Err(Error::InvalidConfig { field: "fmax", .. })
         ));
     }

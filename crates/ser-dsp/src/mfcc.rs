@@ -63,7 +63,7 @@ impl Mfcc {
     /// [`Error::InvalidConfig`] for `n_mfcc` of 0 or above `n_mels`, a negative or non-finite
     /// lifter, or a bad mel or dB config.
     pub fn new(config: MfccConfig) -> Result<Self> {
-        let n_mels = config.mel.n_mels;
+        let n_mels = config.mel.mel.n_mels;
         if config.n_mfcc == 0 || config.n_mfcc > n_mels {
             return Err(Error::InvalidConfig {
                 field: "n_mfcc",

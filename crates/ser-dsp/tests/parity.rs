@@ -115,18 +115,10 @@ fn stft_config(p: &Value) -> StftConfig {
     }
 }
 
-fn mel_config(p: &Value) -> MelSpectrogramConfig {
-    let s = stft_config(p);
-    let norm = p.get("mel_norm").unwrap_or(&p["norm"]);
-    MelSpectrogramConfig {
+/// The filterbank part of a case's parameters; `norm` is librosa's `norm` argument.
+fn filterbank_config(p: &Value, norm: &Value) -> MelConfig {
+    MelConfig {
         sample_rate: p["sr"].as_u64().unwrap() as u32,
-        n_fft: s.n_fft,
-        hop_length: s.hop_length,
-        win_length: s.win_length,
-        window: s.window,
-        center: s.center,
-        pad_mode: s.pad_mode,
-        power: p["power"].as_f64().unwrap() as f32,
         n_mels: p["n_mels"].as_u64().unwrap() as usize,
         fmin: p["fmin"].as_f64().unwrap() as f32,
         fmax: opt_f32(&p["fmax"]),
@@ -140,7 +132,18 @@ fn mel_config(p: &Value) -> MelSpectrogramConfig {
         } else {
             MelNorm::Slaney
         },
-        precision: MelSpectrogramConfig::default().precision,
+    }
+}
+
+fn mel_config(p: &Value) -> MelSpectrogramConfig {
+    let norm = p.get("mel_norm").unwrap_or(&p["norm"]);
+    MelSpectrogramConfig {
+        stft: StftConfig {
+            precision: MelSpectrogramConfig::default().stft.precision,
+            ..stft_config(p)
+        },
+        mel: filterbank_config(p, norm),
+        power: p["power"].as_f64().unwrap() as f32,
     }
 }
 
@@ -196,24 +199,9 @@ fn mel_filterbanks_match_librosa() {
     let mut res = BTreeMap::new();
     for case in cases("melfb") {
         let p = &case["params"];
-        let cfg = MelConfig {
-            sample_rate: p["sr"].as_u64().unwrap() as u32,
-            n_fft: p["n_fft"].as_u64().unwrap() as usize,
-            n_mels: p["n_mels"].as_u64().unwrap() as usize,
-            fmin: p["fmin"].as_f64().unwrap() as f32,
-            fmax: opt_f32(&p["fmax"]),
-            scale: if p["htk"].as_bool().unwrap() {
-                MelScale::Htk
-            } else {
-                MelScale::Slaney
-            },
-            norm: if p["norm"].is_null() {
-                MelNorm::None
-            } else {
-                MelNorm::Slaney
-            },
-        };
-        let got = MelFilterbank::new(&cfg).unwrap().to_array();
+        let cfg = filterbank_config(p, &p["norm"]);
+        let n_fft = p["n_fft"].as_u64().unwrap() as usize;
+        let got = MelFilterbank::new(&cfg, n_fft).unwrap().to_array();
         let want = golden2(&case);
         let (e, ix) = max_abs(&got, &want);
         assert!(

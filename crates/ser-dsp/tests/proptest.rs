@@ -180,12 +180,10 @@ proptest! {
         n_mels in 8usize..64,
         sample_rate in prop::sample::select(&RATES[..]),
     ) {
-        let cfg = MelSpectrogramConfig {
-            sample_rate,
-            n_fft: 512,
-            n_mels,
-            ..MelSpectrogramConfig::default()
-        };
+        let mut cfg = MelSpectrogramConfig::default();
+        cfg.stft.n_fft = 512;
+        cfg.mel.sample_rate = sample_rate;
+        cfg.mel.n_mels = n_mels;
         let mel = MelSpectrogram::new(cfg).unwrap().compute(&y).unwrap();
         prop_assert!(mel.iter().all(|v| v.is_finite() && *v >= 0.0));
     }

@@ -142,7 +142,7 @@ fn wrong_shapes_are_errors() {
         stft.inverse(wrong.view(), None),
         Err(Error::ShapeMismatch { .. })
     ));
-    let fb = MelFilterbank::new(&MelConfig::default()).unwrap();
+    let fb = MelFilterbank::new(&MelConfig::default(), 2048).unwrap();
     let spec = Array2::<f32>::zeros((513, 4));
     assert!(matches!(
         fb.apply(spec.view()),
@@ -178,7 +178,11 @@ fn bad_configs_are_errors_naming_the_field() {
         field(Stft::new(StftConfig::new(512).with_win_length(600)).unwrap_err()),
         "win_length"
     );
-    let mel = |c: MelConfig| field(MelFilterbank::new(&c).unwrap_err());
+    let mel = |c: MelConfig| field(MelFilterbank::new(&c, 2048).unwrap_err());
+    assert_eq!(
+        field(MelFilterbank::new(&MelConfig::default(), 0).unwrap_err()),
+        "n_fft"
+    );
     assert_eq!(
         mel(MelConfig {
             n_mels: 0,
@@ -366,11 +370,14 @@ fn mel_bands_that_cover_no_fft_bin_are_refused_by_the_pipeline() {
         .unwrap();
     }
     // The filterbank itself stays librosa's: it builds, and says which bands are empty.
-    let fb = MelFilterbank::new(&MelConfig {
-        sample_rate: 16_000,
-        fmax: Some(16_000.0),
-        ..Default::default()
-    })
+    let fb = MelFilterbank::new(
+        &MelConfig {
+            sample_rate: 16_000,
+            fmax: Some(16_000.0),
+            ..Default::default()
+        },
+        2048,
+    )
     .unwrap();
     let empty = fb.empty_bands();
     assert!(
@@ -378,7 +385,7 @@ fn mel_bands_that_cover_no_fft_bin_are_refused_by_the_pipeline() {
         "{empty:?}"
     );
     assert!(
-        MelFilterbank::new(&MelConfig::default())
+        MelFilterbank::new(&MelConfig::default(), 2048)
             .unwrap()
             .empty_bands()
             .is_empty()
