@@ -311,94 +311,73 @@ impl MaskParams {
     }
 }
 
-/// SpecAugment frequency masking: `count` times, sets rows `f0 .. f0 + f` to the fill
-/// value, with `f` drawn uniformly from `0..=min(max_width, n_mels)` and `f0` from
-/// `0..=n_mels - f`. Masks may overlap. Records `start_i`, `width_i` (for mask `i`) and
-/// `fill`.
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct FrequencyMask {
-    #[cfg_attr(feature = "serde", serde(flatten))]
-    params: MaskParams,
+/// Defines a SpecAugment mask transform along one axis: the struct (its [`MaskParams`]),
+/// its constructor and its [`Transform`] impl.
+macro_rules! mask_transform {
+    ($(#[$doc:meta])* $name:ident, $record_name:literal, $axis:expr, $unit:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        pub struct $name {
+            #[cfg_attr(feature = "serde", serde(flatten))]
+            params: MaskParams,
+        }
+
+        impl $name {
+            /// Name in records.
+            pub const NAME: &'static str = $record_name;
+
+            #[doc = concat!("`count` masks of at most `max_width` ", $unit, " each.")]
+            ///
+            /// # Errors
+            /// [`Error::InvalidParameter`] if `max_width` or `count` is 0, or a fill value is
+            /// not finite.
+            pub fn new(max_width: usize, count: usize, fill: Fill) -> Result<Self> {
+                let params = MaskParams {
+                    max_width,
+                    count,
+                    fill,
+                };
+                params.validate(Self::NAME)?;
+                Ok(Self { params })
+            }
+        }
+
+        impl Transform<Spectrogram> for $name {
+            fn name(&self) -> &'static str {
+                Self::NAME
+            }
+
+            fn apply(
+                &self,
+                x: &Spectrogram,
+                rng: &mut dyn Rng,
+                record: &mut Record,
+            ) -> Result<Spectrogram> {
+                self.params.apply(Self::NAME, $axis, x, rng, record)
+            }
+        }
+    };
 }
 
-impl FrequencyMask {
-    /// Name in records.
-    pub const NAME: &'static str = "frequency_mask";
+mask_transform!(
+    /// SpecAugment frequency masking: `count` times, sets rows `f0 .. f0 + f` to the fill
+    /// value, with `f` drawn uniformly from `0..=min(max_width, n_mels)` and `f0` from
+    /// `0..=n_mels - f`. Masks may overlap. Records `start_i`, `width_i` (for mask `i`) and
+    /// `fill`.
+    FrequencyMask,
+    "frequency_mask",
+    Axis(0),
+    "rows"
+);
 
-    /// `count` masks of at most `max_width` rows each.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] if `max_width` or `count` is 0, or a fill value is not
-    /// finite.
-    pub fn new(max_width: usize, count: usize, fill: Fill) -> Result<Self> {
-        let params = MaskParams {
-            max_width,
-            count,
-            fill,
-        };
-        params.validate(Self::NAME)?;
-        Ok(Self { params })
-    }
-}
-
-impl Transform<Spectrogram> for FrequencyMask {
-    fn name(&self) -> &'static str {
-        Self::NAME
-    }
-
-    fn apply(
-        &self,
-        x: &Spectrogram,
-        rng: &mut dyn Rng,
-        record: &mut Record,
-    ) -> Result<Spectrogram> {
-        self.params.apply(Self::NAME, Axis(0), x, rng, record)
-    }
-}
-
-/// SpecAugment time masking: `count` times, sets frames `t0 .. t0 + t` to the fill value,
-/// with `t` drawn uniformly from `0..=min(max_width, n_frames)` and `t0` from
-/// `0..=n_frames - t`. Masks may overlap. Records `start_i`, `width_i` (for mask `i`) and
-/// `fill`.
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct TimeMask {
-    #[cfg_attr(feature = "serde", serde(flatten))]
-    params: MaskParams,
-}
-
-impl TimeMask {
-    /// Name in records.
-    pub const NAME: &'static str = "time_mask";
-
-    /// `count` masks of at most `max_width` frames each.
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameter`] if `max_width` or `count` is 0, or a fill value is not
-    /// finite.
-    pub fn new(max_width: usize, count: usize, fill: Fill) -> Result<Self> {
-        let params = MaskParams {
-            max_width,
-            count,
-            fill,
-        };
-        params.validate(Self::NAME)?;
-        Ok(Self { params })
-    }
-}
-
-impl Transform<Spectrogram> for TimeMask {
-    fn name(&self) -> &'static str {
-        Self::NAME
-    }
-
-    fn apply(
-        &self,
-        x: &Spectrogram,
-        rng: &mut dyn Rng,
-        record: &mut Record,
-    ) -> Result<Spectrogram> {
-        self.params.apply(Self::NAME, Axis(1), x, rng, record)
-    }
-}
+mask_transform!(
+    /// SpecAugment time masking: `count` times, sets frames `t0 .. t0 + t` to the fill
+    /// value, with `t` drawn uniformly from `0..=min(max_width, n_frames)` and `t0` from
+    /// `0..=n_frames - t`. Masks may overlap. Records `start_i`, `width_i` (for mask `i`) and
+    /// `fill`.
+    TimeMask,
+    "time_mask",
+    Axis(1),
+    "frames"
+);
