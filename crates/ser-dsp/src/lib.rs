@@ -18,6 +18,16 @@
 //! # Ok::<(), ser_dsp::Error>(())
 //! ```
 //!
+//! # Presets: research or librosa
+//!
+//! [`LogMelConfig::default()`] is the research pipeline ([`LogMelConfig::research()`]):
+//! peak-normalised, trimmed, 3 s at 16 kHz, dB with `ref = max`, so every map peaks at 0 dB.
+//! That is *not* what `librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr))`
+//! gives: use [`LogMelConfig::librosa(sr)`](LogMelConfig::librosa) for librosa's defaults
+//! (`ref = 1.0`, no normalisation, trim or fixed length, fmax = Nyquist). On
+//! `fixtures/audio/speech_16k.wav` the librosa preset peaks at +29.0 dB and averages
+//! -30.7 dB; the research default peaks at 0 dB and averages -62.5 dB.
+//!
 //! # What is inside
 //!
 //! | step | function or type | librosa equivalent |
@@ -31,7 +41,8 @@
 //! | mel spectrogram | [`MelSpectrogram`] | `librosa.feature.melspectrogram` |
 //! | decibels | [`power_to_db()`], [`amplitude_to_db`] | `librosa.power_to_db`, `amplitude_to_db` |
 //! | MFCC | [`Mfcc`] | `librosa.feature.mfcc` |
-//! | research log-mel | [`LogMel`] | the pipeline above, in one call |
+//! | research log-mel | [`LogMel`] with [`LogMelConfig::research`] (the default) | the pipeline above, in one call |
+//! | librosa's log-mel | [`LogMel`] with [`LogMelConfig::librosa`] | `librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr))` |
 //! | many files | [`extract_batch`] | — |
 //!
 //! Parity with librosa is checked by tests against golden files that librosa wrote

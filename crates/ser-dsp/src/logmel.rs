@@ -44,7 +44,8 @@ pub enum SilencePolicy {
 /// padding to it allocates that much whatever the input's length.
 pub const MAX_DURATION_SECS: f32 = 600.0;
 
-/// Parameters of [`LogMel`]; the defaults are the research pipeline's.
+/// Parameters of [`LogMel`]; the defaults are the research pipeline's
+/// ([`LogMelConfig::research`]), not librosa's ([`LogMelConfig::librosa`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
@@ -76,6 +77,17 @@ pub struct LogMelConfig {
     pub normalize: bool,
     /// What to do with an all-zero input.
     pub silence: SilencePolicy,
+    /// The power that maps to 0 dB: [`Ref::Max`] (the research's `ref=np.max`, the default)
+    /// or a fixed value ([`LogMelConfig::librosa`] uses librosa's `ref=1.0`). Absent from a
+    /// serialized config, it reads as [`Ref::Max`], and [`Ref::Max`] is not written, so a
+    /// research config's JSON is the same as before this field existed.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_ref_max"))]
+    pub reference: Ref,
+}
+
+#[cfg(feature = "serde")]
+fn is_ref_max(reference: &Ref) -> bool {
+    *reference == Ref::Max
 }
 
 impl Default for LogMelConfig {
@@ -94,11 +106,63 @@ impl Default for LogMelConfig {
             crop: Crop::Start,
             normalize: true,
             silence: SilencePolicy::Reject,
+            reference: Ref::Max,
         }
     }
 }
 
 impl LogMelConfig {
+    /// The research pipeline, the same as [`LogMelConfig::default`]: divide by the peak,
+    /// trim at 20 dB, resample to 16 kHz, pad or crop to 3 s, 128 mel bands up to 8 kHz
+    /// (n_fft 2048, hop 512), dB with `ref = max` and `top_db = 80`, so every map peaks at
+    /// 0 dB. Output `(128, 94)`.
+    ///
+    /// Its numbers are *not* librosa's defaults (see [`LogMelConfig::librosa`]): `ref = max`
+    /// shifts every value by `-10 log10(max S)`. On `fixtures/audio/speech_16k.wav` the
+    /// librosa preset peaks at +29.0 dB and averages -30.7 dB, this one peaks at 0 dB and
+    /// averages -62.5 dB (its padding to 3 s sits at the -80 dB floor).
+    pub fn research() -> Self {
+        Self::default()
+    }
+
+    /// librosa's own defaults at `sample_rate` Hz:
+    /// `librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sample_rate))`, that is
+    /// no normalisation, no trimming, no fixed duration (the output is as long as the
+    /// input), n_fft 2048, hop 512, 128 mel bands from 0 Hz to the Nyquist frequency,
+    /// power 2, dB with `ref = 1.0`, `amin = 1e-10`, `top_db = 80`. All-zero input is
+    /// kept ([`SilencePolicy::Keep`]: a constant -100 dB map, as librosa). An input at
+    /// another rate is resampled to `sample_rate` first.
+    ///
+    /// [`LogMel::new`] refuses rates at which some of the 128 bands would be empty (below
+    /// about 14 kHz with n_fft 2048), where librosa only warns.
+    ///
+    /// ```
+    /// use ser_dsp::{LogMel, LogMelConfig};
+    /// let logmel = LogMel::new(LogMelConfig::librosa(22_050))?;
+    /// let y: Vec<f32> = (0..22_050).map(|n| (n as f32 * 0.1).sin() * 0.5).collect();
+    /// let db = logmel.extract_samples(&y, 22_050)?;
+    /// assert_eq!(db.dim(), (128, 44)); // 1 + 22050 / 512 frames
+    /// # Ok::<(), ser_dsp::Error>(())
+    /// ```
+    pub fn librosa(sample_rate: u32) -> Self {
+        Self {
+            sample_rate,
+            n_fft: 2048,
+            hop_length: 512,
+            n_mels: 128,
+            fmin: 0.0,
+            fmax: None,
+            power: 2.0,
+            top_db: Some(80.0),
+            trim_db: None,
+            duration_secs: None,
+            crop: Crop::Start,
+            normalize: false,
+            silence: SilencePolicy::Keep,
+            reference: Ref::Value(1.0),
+        }
+    }
+
     /// The fixed output length in samples, if a duration is set.
     pub fn n_samples(&self) -> Option<usize> {
         self.duration_secs
@@ -147,14 +211,15 @@ impl LogMelConfig {
     /// The dB part.
     pub fn db(&self) -> DbConfig {
         DbConfig {
-            reference: Ref::Max,
+            reference: self.reference,
             amin: 1e-10,
             top_db: self.top_db,
         }
     }
 }
 
-/// The research log-mel extractor, planned once and shared across threads.
+/// The log-mel extractor (the research preset by default, or [`LogMelConfig::librosa`]),
+/// planned once and shared across threads.
 ///
 /// ```
 /// use ser_dsp::{Audio, LogMel, LogMelConfig};

@@ -1,0 +1,143 @@
+//! The named presets, pre-emphasis and CMVN against `fixtures/golden/ser-dsp/presets/`
+//! (written by `fixtures/scripts/make_golden_presets.py` with librosa 0.11 and numpy). Run
+//! with `--nocapture` to see the measured errors.
+//!
+//! | what | measure | bound |
+//! |---|---|---|
+//! | `LogMelConfig::librosa(sr)` vs `power_to_db(melspectrogram(y=y, sr=sr))` | max abs error | 1e-3 dB |
+
+// A failed unwrap in a test is a failed test, with its location.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array2, ArrayD, Ix2};
+use ndarray_npy::read_npy;
+use ser_dsp::{LogMel, LogMelConfig, Ref};
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn golden_dir() -> PathBuf {
+    root().join("fixtures/golden/ser-dsp/presets")
+}
+
+fn index() -> Value {
+    let text = std::fs::read_to_string(golden_dir().join("index.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn cases(kind: &str) -> Vec<Value> {
+    let v: Vec<Value> = index()["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == kind)
+        .cloned()
+        .collect();
+    assert!(!v.is_empty(), "no golden case of kind {kind}");
+    v
+}
+
+/// A mono clip as soundfile reads it: int16 / 32768 as f32.
+fn clip(name: &str) -> (Vec<f32>, u32) {
+    let path = root().join(format!("fixtures/audio/{name}.wav"));
+    let mut r = hound::WavReader::open(path).unwrap();
+    let spec = r.spec();
+    assert_eq!((spec.bits_per_sample, spec.channels), (16, 1));
+    let y = r
+        .samples::<i16>()
+        .map(|s| f32::from(s.unwrap()) / 32768.0)
+        .collect();
+    (y, spec.sample_rate)
+}
+
+fn npy2(file: &str) -> Array2<f32> {
+    let a: ArrayD<f32> = read_npy(golden_dir().join(file)).unwrap();
+    a.into_dimensionality::<Ix2>().unwrap()
+}
+
+fn golden2(case: &Value) -> Array2<f32> {
+    npy2(case["file"].as_str().unwrap())
+}
+
+fn max_abs_diff<'a>(
+    got: impl IntoIterator<Item = &'a f32>,
+    want: impl IntoIterator<Item = &'a f32>,
+) -> f32 {
+    got.into_iter()
+        .zip(want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn librosa_preset_matches_librosa_defaults() {
+    for case in cases("librosa_logmel") {
+        let (y, sr) = clip(case["clip"].as_str().unwrap());
+        let logmel = LogMel::new(LogMelConfig::librosa(sr)).unwrap();
+        let got = logmel.extract_samples(&y, sr).unwrap();
+        let want = golden2(&case);
+        assert_eq!(got.dim(), want.dim(), "{}", case["id"]);
+        let e = max_abs_diff(&got, &want);
+        println!("{}: max abs error {e:.3e} dB", case["id"]);
+        assert!(e <= 1e-3, "{}: max abs error {e} dB", case["id"]);
+    }
+}
+
+/// How far the research default is from librosa's defaults on one clip (the figures quoted
+/// in `LogMelConfig::research`'s docs).
+#[test]
+fn research_default_is_far_from_librosa_defaults() {
+    let (y, sr) = clip("speech_16k");
+    let research = LogMel::new(LogMelConfig::research())
+        .unwrap()
+        .extract_samples(&y, sr)
+        .unwrap();
+    let librosa = LogMel::new(LogMelConfig::librosa(sr))
+        .unwrap()
+        .extract_samples(&y, sr)
+        .unwrap();
+    let stats = |a: &Array2<f32>| {
+        let peak = a.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        (peak, a.mean().unwrap())
+    };
+    let (rp, rm) = stats(&research);
+    let (lp, lm) = stats(&librosa);
+    println!(
+        "speech_16k: research {:?} peak {rp:.1} dB mean {rm:.1} dB; librosa {:?} peak {lp:.1} dB \
+         mean {lm:.1} dB; apart {:.1} dB at the peak, {:.1} dB on average",
+        research.dim(),
+        librosa.dim(),
+        lp - rp,
+        lm - rm
+    );
+    assert_eq!(rp, 0.0);
+    assert!((lp - 29.0).abs() < 0.1 && (rm + 62.5).abs() < 0.1 && (lm + 30.7).abs() < 0.1);
+}
+
+#[test]
+fn research_is_the_default_and_its_json_is_unchanged() {
+    assert_eq!(LogMelConfig::research(), LogMelConfig::default());
+    let json = serde_json::to_string(&LogMelConfig::default()).unwrap();
+    // The JSON trained runs wrote before `reference` existed.
+    let before = r#"{"sample_rate":16000,"n_fft":2048,"hop_length":512,"n_mels":128,"fmin":0.0,"fmax":8000.0,"power":2.0,"top_db":80.0,"trim_db":20.0,"duration_secs":3.0,"crop":"start","normalize":true,"silence":"reject"}"#;
+    assert_eq!(json, before);
+    let back: LogMelConfig = serde_json::from_str(before).unwrap();
+    assert_eq!(back, LogMelConfig::default());
+    assert_eq!(back.reference, Ref::Max);
+    let lib = LogMelConfig::librosa(22_050);
+    let text = serde_json::to_string(&lib).unwrap();
+    assert!(text.contains(r#""reference":{"value":1.0}"#), "{text}");
+    assert_eq!(serde_json::from_str::<LogMelConfig>(&text).unwrap(), lib);
+}
+
+#[test]
+fn librosa_preset_keeps_silence_at_minus_100_db() {
+    let logmel = LogMel::new(LogMelConfig::librosa(16_000)).unwrap();
+    let db = logmel.extract_samples(&[0.0; 4096], 16_000).unwrap();
+    assert_eq!(db.dim(), (128, 9));
+    assert!(db.iter().all(|v| (v + 100.0).abs() < 1e-4));
+}
