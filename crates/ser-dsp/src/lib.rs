@@ -33,6 +33,7 @@
 //! | step | function or type | librosa equivalent |
 //! |---|---|---|
 //! | peak normalisation | [`peak_normalize`] | `y / np.max(np.abs(y))` |
+//! | pre-emphasis and its inverse | [`preemphasis()`], [`deemphasis()`] (+ `_in_place`, returning `zf`) | `librosa.effects.preemphasis`, `librosa.effects.deemphasis` |
 //! | silence trimming | [`trim()`] | `librosa.effects.trim` |
 //! | resampling | [`resample()`], [`resample_cached`], [`Resampler`], [`StreamingResampler`] | `librosa.resample` (soxr) — rubato here |
 //! | fixed length | [`pad_or_truncate`] | symmetric `np.pad` / `y[:n]` |
@@ -66,6 +67,7 @@ pub mod activity;
 pub mod audio;
 pub mod batch;
 pub mod db;
+pub mod emphasis;
 pub mod error;
 mod kernels;
 pub mod logmel;
@@ -82,6 +84,9 @@ pub use activity::{SpeechGate, SpeechGateConfig};
 pub use audio::Audio;
 pub use batch::{BatchError, extract_batch};
 pub use db::{DbConfig, Ref, amplitude_to_db, power_to_db, power_to_db_in_place};
+pub use emphasis::{
+    PREEMPHASIS_COEF, deemphasis, deemphasis_in_place, preemphasis, preemphasis_in_place,
+};
 pub use error::{Error, Result};
 pub use logmel::{LogMel, LogMelConfig, MAX_DURATION_SECS, SilencePolicy};
 pub use mel::{

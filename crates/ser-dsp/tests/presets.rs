@@ -5,6 +5,7 @@
 //! | what | measure | bound |
 //! |---|---|---|
 //! | `LogMelConfig::librosa(sr)` vs `power_to_db(melspectrogram(y=y, sr=sr))` | max abs error | 1e-3 dB |
+//! | `preemphasis`, `deemphasis` (state `zf` too) vs `librosa.effects` | max abs error | 1e-6 × peak (measured: bit-identical) |
 
 // A failed unwrap in a test is a failed test, with its location.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -140,4 +141,53 @@ fn librosa_preset_keeps_silence_at_minus_100_db() {
     let db = logmel.extract_samples(&[0.0; 4096], 16_000).unwrap();
     assert_eq!(db.dim(), (128, 9));
     assert!(db.iter().all(|v| (v + 100.0).abs() < 1e-4));
+}
+
+fn excerpt(case: &Value) -> Vec<f32> {
+    let (y, _) = clip(case["clip"].as_str().unwrap());
+    let r = case["excerpt"].as_array().unwrap();
+    let (lo, hi) = (
+        r[0].as_u64().unwrap() as usize,
+        r[1].as_u64().unwrap() as usize,
+    );
+    y[lo..hi].to_vec()
+}
+
+fn golden1(case: &Value) -> Vec<f32> {
+    let a: ArrayD<f32> = read_npy(golden_dir().join(case["file"].as_str().unwrap())).unwrap();
+    a.into_iter().collect()
+}
+
+#[test]
+fn emphasis_matches_librosa() {
+    let mut n = 0;
+    for kind in ["preemphasis", "deemphasis"] {
+        for case in cases(kind) {
+            let y = excerpt(&case);
+            let coef = case["params"]["coef"].as_f64().unwrap() as f32;
+            let zi = case["params"]["zi"].as_f64().map(|z| z as f32);
+            let mut got = y.clone();
+            let zf = if kind == "preemphasis" {
+                ser_dsp::preemphasis_in_place(&mut got, coef, zi).unwrap()
+            } else {
+                ser_dsp::deemphasis_in_place(&mut got, coef, zi).unwrap()
+            };
+            let want = golden1(&case);
+            let e = max_abs_diff(&got, &want);
+            let peak = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let zf_want = case["zf"].as_f64().unwrap() as f32;
+            println!(
+                "{}: max abs error {e:.3e} (peak {peak:.3}), zf {zf} vs {zf_want}",
+                case["id"]
+            );
+            assert!(e <= 1e-6 * peak.max(1.0), "{}: {e}", case["id"]);
+            assert!(
+                (zf - zf_want).abs() <= 1e-7,
+                "{}: zf {zf} vs {zf_want}",
+                case["id"]
+            );
+            n += 1;
+        }
+    }
+    assert_eq!(n, 4);
 }
