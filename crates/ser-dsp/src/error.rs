@@ -42,6 +42,17 @@ pub enum Error {
         /// The value.
         value: f32,
     },
+    /// A magnitude (or power) spectrogram holds a negative value (librosa's spectral
+    /// descriptors raise on these too).
+    #[error("{what}: value {index} is negative ({value}); expected a non-negative spectrogram")]
+    NegativeValue {
+        /// The operation that found it.
+        what: &'static str,
+        /// The index (in row-major order) of the first negative value.
+        index: usize,
+        /// The value.
+        value: f32,
+    },
     /// The input is all zeros where sound is required.
     #[error("{what}: the input is silent (all {n_samples} samples are zero)")]
     Silent {

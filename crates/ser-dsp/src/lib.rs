@@ -42,6 +42,9 @@
 //! | mel spectrogram | [`MelSpectrogram`] | `librosa.feature.melspectrogram` |
 //! | decibels | [`power_to_db()`], [`amplitude_to_db`] | `librosa.power_to_db`, `amplitude_to_db` |
 //! | MFCC | [`Mfcc`] | `librosa.feature.mfcc` |
+//! | delta, delta-delta | [`delta()`] | `librosa.feature.delta` |
+//! | RMS level, zero-crossing rate | [`rms`], [`zero_crossing_rate`] | `librosa.feature.rms`, `zero_crossing_rate` |
+//! | spectral descriptors | [`spectral_centroid`], [`spectral_bandwidth`], [`spectral_rolloff`], [`spectral_flatness`], [`spectral_contrast`] | `librosa.feature.spectral_*` |
 //! | research log-mel | [`LogMel`] with [`LogMelConfig::research`] (the default) | the pipeline above, in one call |
 //! | librosa's log-mel | [`LogMel`] with [`LogMelConfig::librosa`] | `librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr))` |
 //! | many files | [`extract_batch`] | — |
@@ -67,6 +70,7 @@ pub mod activity;
 pub mod audio;
 pub mod batch;
 pub mod db;
+pub mod delta;
 pub mod emphasis;
 pub mod error;
 mod kernels;
@@ -76,6 +80,7 @@ pub mod mfcc;
 pub mod normalize;
 pub mod pad;
 pub mod resample;
+pub mod spectral;
 pub mod stft;
 pub mod trim;
 pub mod window;
@@ -84,6 +89,7 @@ pub use activity::{SpeechGate, SpeechGateConfig};
 pub use audio::Audio;
 pub use batch::{BatchError, extract_batch};
 pub use db::{DbConfig, Ref, amplitude_to_db, power_to_db, power_to_db_in_place};
+pub use delta::{DeltaConfig, delta};
 pub use emphasis::{
     PREEMPHASIS_COEF, deemphasis, deemphasis_in_place, preemphasis, preemphasis_in_place,
 };
@@ -101,6 +107,11 @@ pub use realfft::num_complex;
 pub use resample::{
     MAX_FFT_BLOCK, Resampler, SAMPLE_RATES, StreamingResampler, check_sample_rate, resample,
     resample_cached,
+};
+pub use spectral::{
+    BandwidthConfig, ContrastConfig, ContrastScale, FlatnessConfig, FrameConfig, rms,
+    spectral_bandwidth, spectral_centroid, spectral_contrast, spectral_flatness, spectral_rolloff,
+    zero_crossing_rate,
 };
 pub use stft::{IstftScratch, PadMode, Precision, Stft, StftConfig, StftScratch};
 pub use trim::{TrimConfig, trim, trim_slice};
