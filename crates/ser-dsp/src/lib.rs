@@ -47,6 +47,7 @@
 //! | spectral descriptors | [`spectral_centroid`], [`spectral_bandwidth`], [`spectral_rolloff`], [`spectral_flatness`], [`spectral_contrast`] | `librosa.feature.spectral_*` |
 //! | research log-mel | [`LogMel`] with [`LogMelConfig::research`] (the default) | the pipeline above, in one call |
 //! | librosa's log-mel | [`LogMel`] with [`LogMelConfig::librosa`] | `librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr))` |
+//! | per-utterance CMVN (per band, over frames) | [`cmvn()`], [`cmvn_in_place`] ([`CmvnConfig`]: mean-only option, `eps` floor) | numpy: `(x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)` |
 //! | many files | [`extract_batch`] | — |
 //!
 //! Parity with librosa is checked by tests against golden files that librosa wrote
@@ -69,6 +70,7 @@
 pub mod activity;
 pub mod audio;
 pub mod batch;
+pub mod cmvn;
 pub mod db;
 pub mod delta;
 pub mod emphasis;
@@ -88,6 +90,7 @@ pub mod window;
 pub use activity::{SpeechGate, SpeechGateConfig};
 pub use audio::Audio;
 pub use batch::{BatchError, extract_batch};
+pub use cmvn::{CmvnConfig, cmvn, cmvn_in_place};
 pub use db::{DbConfig, Ref, amplitude_to_db, power_to_db, power_to_db_in_place};
 pub use delta::{DeltaConfig, delta};
 pub use emphasis::{

@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `LogMelConfig::librosa(sr)` vs `power_to_db(melspectrogram(y=y, sr=sr))` | max abs error | 1e-3 dB |
 //! | `preemphasis`, `deemphasis` (state `zf` too) vs `librosa.effects` | max abs error | 1e-6 × peak (measured: bit-identical) |
+//! | `cmvn` vs numpy `(x - mean) / max(std, eps)` (ddof 0, float64), both variants | max abs error | 1e-5 (measured: bit-identical) |
 
 // A failed unwrap in a test is a failed test, with its location.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -190,4 +191,22 @@ fn emphasis_matches_librosa() {
         }
     }
     assert_eq!(n, 4);
+}
+
+#[test]
+fn cmvn_matches_numpy() {
+    for case in cases("cmvn") {
+        let x = npy2(case["input"].as_str().unwrap());
+        let p = &case["params"];
+        assert_eq!(p["ddof"], 0);
+        let config = ser_dsp::CmvnConfig {
+            variance: p["variance"].as_bool().unwrap(),
+            eps: p["eps"].as_f64().unwrap() as f32,
+        };
+        let got = ser_dsp::cmvn(x.view(), &config).unwrap();
+        let want = golden2(&case);
+        let e = max_abs_diff(&got, &want);
+        println!("{}: max abs error {e:.3e}", case["id"]);
+        assert!(e <= 1e-5, "{}: max abs error {e}", case["id"]);
+    }
 }
