@@ -4,7 +4,13 @@
 //! cargo run --release --example features -- INPUT... --out OUT [--png] [LogMel flags]
 //! cargo run --release --example features -- fixtures/audio/speech_16k.wav --out speech.npy --png
 //! cargo run --release --example features -- ../shared/corpus/RAVDESS --out feats/
+//! cargo run --release --example features -- clip.wav --out clip.npy --preset librosa --sample-rate 22050
 //! ```
+//!
+//! `--preset research` (the default) is the research pipeline, `LogMelConfig::research()`;
+//! `--preset librosa` is `LogMelConfig::librosa(--sample-rate)`, librosa's
+//! `power_to_db(melspectrogram(y=y, sr=sr))` (no normalisation, trim or fixed length,
+//! fmax = Nyquist, ref 1.0). The other feature flags, when given, override the preset's value.
 //!
 //! One input file and an `OUT` ending in `.npy`: writes the log-mel there, float32, shape
 //! `(n_mels, n_frames)`. Otherwise `OUT` is a directory with one `.npy` per audio file (same
@@ -24,13 +30,21 @@ use ser_core::Overwrite;
 use ser_dsp::{Crop, LogMel, LogMelConfig, SilencePolicy};
 use ser_examples::{Input, collect_inputs, run, write_npy, write_spectrogram_png};
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Preset {
+    /// `LogMelConfig::research()`: normalise, trim 20 dB, 3 s, fmax 8 kHz, ref = max.
+    Research,
+    /// `LogMelConfig::librosa(--sample-rate)`: librosa's defaults, ref = 1.0.
+    Librosa,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum CropArg {
     Start,
     Center,
 }
 
-/// Research log-mel features (normalize, trim, resample, fix length, mel, dB) as .npy files.
+/// Log-mel features (research pipeline or librosa's defaults) as .npy files.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
@@ -49,37 +63,40 @@ struct Args {
     /// Replace existing output files.
     #[arg(long)]
     overwrite: bool,
+    /// The settings the flags below start from.
+    #[arg(long, value_enum, default_value_t = Preset::Research)]
+    preset: Preset,
     /// Target sample rate in Hz.
     #[arg(long, default_value_t = 16_000)]
     sample_rate: u32,
-    /// FFT length.
-    #[arg(long, default_value_t = 2048)]
-    n_fft: usize,
-    /// Hop length in samples.
-    #[arg(long, default_value_t = 512)]
-    hop: usize,
-    /// Number of mel bands.
-    #[arg(long, default_value_t = 128)]
-    n_mels: usize,
-    /// Lowest mel frequency in Hz.
-    #[arg(long, default_value_t = 0.0)]
-    fmin: f32,
-    /// Highest mel frequency in Hz (0: half the sample rate).
-    #[arg(long, default_value_t = 8000.0)]
-    fmax: f32,
-    /// Dynamic range kept below the peak, in dB (0: keep all).
-    #[arg(long, default_value_t = 80.0)]
-    top_db: f32,
-    /// Silence-trim threshold in dB (0 disables trimming).
-    #[arg(long, default_value_t = 20.0)]
-    trim_db: f32,
-    /// Fixed duration in seconds (0 keeps the full length).
-    #[arg(long, default_value_t = 3.0)]
-    duration: f32,
-    /// Which part of a too-long clip is kept.
-    #[arg(long, value_enum, default_value_t = CropArg::Start)]
-    crop: CropArg,
-    /// Do not divide by the peak first.
+    /// FFT length [preset's: 2048].
+    #[arg(long)]
+    n_fft: Option<usize>,
+    /// Hop length in samples [preset's: 512].
+    #[arg(long)]
+    hop: Option<usize>,
+    /// Number of mel bands [preset's: 128].
+    #[arg(long)]
+    n_mels: Option<usize>,
+    /// Lowest mel frequency in Hz [preset's: 0].
+    #[arg(long)]
+    fmin: Option<f32>,
+    /// Highest mel frequency in Hz, 0: half the sample rate [research: 8000, librosa: 0].
+    #[arg(long)]
+    fmax: Option<f32>,
+    /// Dynamic range kept below the peak in dB, 0: keep all [preset's: 80].
+    #[arg(long)]
+    top_db: Option<f32>,
+    /// Silence-trim threshold in dB, 0 disables trimming [research: 20, librosa: 0].
+    #[arg(long)]
+    trim_db: Option<f32>,
+    /// Fixed duration in seconds, 0 keeps the full length [research: 3, librosa: 0].
+    #[arg(long)]
+    duration: Option<f32>,
+    /// Which part of a too-long clip is kept [preset's: start].
+    #[arg(long, value_enum)]
+    crop: Option<CropArg>,
+    /// Do not divide by the peak first (librosa's preset never does).
     #[arg(long)]
     no_normalize: bool,
     /// Featurize all-zero files (a constant map) instead of reporting them.
@@ -99,28 +116,41 @@ fn optional(name: &str, v: f32) -> Result<Option<f32>> {
     Ok((v > 0.0).then_some(v))
 }
 
+/// The preset's value, or the flag's where it was given (`0` meaning "off" for the optional
+/// settings).
 fn config(a: &Args) -> Result<LogMelConfig> {
-    Ok(LogMelConfig {
-        sample_rate: a.sample_rate,
-        n_fft: a.n_fft,
-        hop_length: a.hop,
-        n_mels: a.n_mels,
-        fmin: a.fmin,
-        fmax: optional("fmax", a.fmax)?,
-        top_db: optional("top-db", a.top_db)?,
-        trim_db: optional("trim-db", a.trim_db)?,
-        duration_secs: optional("duration", a.duration)?,
-        crop: match a.crop {
-            CropArg::Start => Crop::Start,
-            CropArg::Center => Crop::Center,
+    let base = match a.preset {
+        Preset::Research => LogMelConfig {
+            sample_rate: a.sample_rate,
+            ..LogMelConfig::research()
         },
-        normalize: !a.no_normalize,
+        Preset::Librosa => LogMelConfig::librosa(a.sample_rate),
+    };
+    let or_optional = |name: &str, flag: Option<f32>, preset: Option<f32>| match flag {
+        Some(v) => optional(name, v),
+        None => Ok(preset),
+    };
+    Ok(LogMelConfig {
+        n_fft: a.n_fft.unwrap_or(base.n_fft),
+        hop_length: a.hop.unwrap_or(base.hop_length),
+        n_mels: a.n_mels.unwrap_or(base.n_mels),
+        fmin: a.fmin.unwrap_or(base.fmin),
+        fmax: or_optional("fmax", a.fmax, base.fmax)?,
+        top_db: or_optional("top-db", a.top_db, base.top_db)?,
+        trim_db: or_optional("trim-db", a.trim_db, base.trim_db)?,
+        duration_secs: or_optional("duration", a.duration, base.duration_secs)?,
+        crop: match a.crop {
+            None => base.crop,
+            Some(CropArg::Start) => Crop::Start,
+            Some(CropArg::Center) => Crop::Center,
+        },
+        normalize: base.normalize && !a.no_normalize,
         silence: if a.keep_silent {
             SilencePolicy::Keep
         } else {
-            SilencePolicy::Reject
+            base.silence
         },
-        ..LogMelConfig::default()
+        ..base
     })
 }
 
@@ -243,6 +273,8 @@ mod tests {
             assert!(refused(bad), "{bad:?} was accepted");
         }
         assert!(!refused(&[]), "the defaults");
+        assert!(refused(&["--preset", "librosa", "--sample-rate", "192000"]));
+        assert!(refused(&["--preset", "other"]));
         assert!(!refused(&[
             "--png-scale",
             "16",
@@ -251,5 +283,62 @@ mod tests {
             "--duration",
             "0"
         ]));
+    }
+
+    #[test]
+    fn presets_and_overrides() {
+        // Research stays the default, with the flags' old defaults.
+        let research = config(&parse(&[]).unwrap()).unwrap();
+        assert_eq!(research, LogMelConfig::research());
+        let explicit = config(&parse(&["--preset", "research"]).unwrap()).unwrap();
+        assert_eq!(explicit, research);
+        let old_flags = [
+            "--n-fft",
+            "2048",
+            "--hop",
+            "512",
+            "--n-mels",
+            "128",
+            "--fmin",
+            "0",
+            "--fmax",
+            "8000",
+            "--top-db",
+            "80",
+            "--trim-db",
+            "20",
+            "--duration",
+            "3",
+            "--crop",
+            "start",
+        ];
+        assert_eq!(config(&parse(&old_flags).unwrap()).unwrap(), research);
+        let a = parse(&[
+            "--fmax",
+            "0",
+            "--trim-db",
+            "0",
+            "--no-normalize",
+            "--keep-silent",
+        ]);
+        let c = config(&a.unwrap()).unwrap();
+        assert_eq!((c.fmax, c.trim_db, c.normalize), (None, None, false));
+        assert_eq!(c.silence, SilencePolicy::Keep);
+        assert_eq!(c.reference, ser_dsp::Ref::Max);
+        // librosa's defaults at the given rate; flags override them.
+        let a = parse(&["--preset", "librosa", "--sample-rate", "22050"]).unwrap();
+        assert_eq!(a.preset, Preset::Librosa);
+        assert_eq!(config(&a).unwrap(), LogMelConfig::librosa(22_050));
+        let a = parse(&["--preset", "librosa", "--n-mels", "64", "--duration", "2"]).unwrap();
+        let c = config(&a).unwrap();
+        assert_eq!((c.n_mels, c.duration_secs), (64, Some(2.0)));
+        assert_eq!(
+            LogMelConfig {
+                n_mels: 128,
+                duration_secs: None,
+                ..c
+            },
+            LogMelConfig::librosa(16_000)
+        );
     }
 }

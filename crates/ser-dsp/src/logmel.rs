@@ -133,8 +133,9 @@ impl LogMelConfig {
     /// kept ([`SilencePolicy::Keep`]: a constant -100 dB map, as librosa). An input at
     /// another rate is resampled to `sample_rate` first.
     ///
-    /// [`LogMel::new`] refuses rates at which some of the 128 bands would be empty (below
-    /// about 14 kHz with n_fft 2048), where librosa only warns.
+    /// [`LogMel::new`] refuses rates at which some of the 128 bands would be empty (above
+    /// about 168 kHz with n_fft 2048, where the lowest bands fall between FFT bins), where
+    /// librosa only warns.
     ///
     /// ```
     /// use ser_dsp::{LogMel, LogMelConfig};

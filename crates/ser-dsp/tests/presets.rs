@@ -210,3 +210,16 @@ fn cmvn_matches_numpy() {
         assert!(e <= 1e-5, "{}: max abs error {e}", case["id"]);
     }
 }
+
+/// librosa's defaults leave no mel band empty up to about 168 kHz (librosa warns above), and
+/// `LogMel::new` refuses what librosa warns about.
+#[test]
+fn librosa_preset_rates() {
+    for sr in [1000, 8000, 16_000, 22_050, 44_100, 48_000, 96_000, 160_000] {
+        assert!(LogMel::new(LogMelConfig::librosa(sr)).is_ok(), "{sr}");
+    }
+    assert!(matches!(
+        LogMel::new(LogMelConfig::librosa(192_000)),
+        Err(ser_dsp::Error::EmptyMelBands { .. })
+    ));
+}
