@@ -203,21 +203,38 @@ pub fn spectral_centroid(s: ArrayView2<'_, f32>, sample_rate: u32) -> Result<Arr
 }
 
 fn centroids(s: ArrayView2<'_, f32>, freq: &[f64]) -> Vec<f64> {
-    s.columns()
-        .into_iter()
-        .map(|col| {
-            let (mut num, mut den) = (0.0f64, 0.0f64);
-            for (v, f) in col.iter().zip(freq) {
-                num += f * f64::from(*v);
-                den += f64::from(*v);
-            }
-            if den < f64::from(f32::MIN_POSITIVE) {
+    // Row by row: rows are contiguous, and every frame's sums advance together.
+    let n_frames = s.ncols();
+    let (mut num, mut den) = (vec![0.0f64; n_frames], vec![0.0f64; n_frames]);
+    for (row, f) in s.rows().into_iter().zip(freq) {
+        for ((n, d), v) in num.iter_mut().zip(den.iter_mut()).zip(row) {
+            let v = f64::from(*v);
+            *n += f * v;
+            *d += v;
+        }
+    }
+    num.iter()
+        .zip(&den)
+        .map(|(n, d)| {
+            // librosa's normalize leaves a column summing below f32's tiny unscaled: 0.
+            if *d < f64::from(f32::MIN_POSITIVE) {
                 0.0
             } else {
-                num / den
+                n / d
             }
         })
         .collect()
+}
+
+/// Per-frame sums of `S` (f64).
+fn column_sums(s: ArrayView2<'_, f32>) -> Vec<f64> {
+    let mut sums = vec![0.0f64; s.ncols()];
+    for row in s.rows() {
+        for (acc, v) in sums.iter_mut().zip(row) {
+            *acc += f64::from(*v);
+        }
+    }
+    sums
 }
 
 /// Parameters of [`spectral_bandwidth`]; the defaults are librosa's (`p = 2`, `norm = True`).
@@ -254,24 +271,45 @@ pub fn spectral_bandwidth(
     }
     let freq = check_spectrogram("spectral_bandwidth", s, sample_rate)?;
     let p = f64::from(config.p);
-    let out = s
-        .columns()
+    let centroid = centroids(s, &freq);
+    let scale: Vec<f64> = column_sums(s)
         .into_iter()
-        .zip(centroids(s, &freq))
-        .map(|(col, centroid)| {
-            let total: f64 = col.iter().map(|v| f64::from(*v)).sum();
-            let scale = if !config.norm || total < f64::from(f32::MIN_POSITIVE) {
+        .map(|total| {
+            if !config.norm || total < f64::from(f32::MIN_POSITIVE) {
                 1.0
             } else {
                 1.0 / total
-            };
-            let sum: f64 = col
-                .iter()
-                .zip(&freq)
-                .map(|(v, f)| f64::from(*v) * scale * (f - centroid).abs().powf(p))
-                .sum();
-            sum.powf(1.0 / p) as f32
-        });
+            }
+        })
+        .collect();
+    let mut acc = vec![0.0f64; s.ncols()];
+    for (row, f) in s.rows().into_iter().zip(&freq) {
+        let cells = acc.iter_mut().zip(row).zip(&centroid);
+        // p = 2 and p = 1 (the usual ones) without powf.
+        if config.p == 2.0 {
+            for ((a, v), c) in cells {
+                *a += f64::from(*v) * (f - c) * (f - c);
+            }
+        } else if config.p == 1.0 {
+            for ((a, v), c) in cells {
+                *a += f64::from(*v) * (f - c).abs();
+            }
+        } else {
+            for ((a, v), c) in cells {
+                *a += f64::from(*v) * (f - c).abs().powf(p);
+            }
+        }
+    }
+    let out = acc.iter().zip(&scale).map(|(a, k)| {
+        let sum = a * k;
+        (if config.p == 2.0 {
+            sum.sqrt()
+        } else if config.p == 1.0 {
+            sum
+        } else {
+            sum.powf(1.0 / p)
+        }) as f32
+    });
     Ok(out.collect())
 }
 
@@ -346,17 +384,32 @@ pub fn spectral_flatness(s: ArrayView2<'_, f32>, config: &FlatnessConfig) -> Res
         return Err(invalid("power", config.power, "must be finite and > 0"));
     }
     check_values("spectral_flatness", s)?;
-    let (amin, power) = (f64::from(config.amin), f64::from(config.power));
-    let n = s.nrows() as f64;
-    let out = s.columns().into_iter().map(|col| {
-        let (mut log_sum, mut sum) = (0.0f64, 0.0f64);
-        for v in col {
-            let x = f64::from(*v).powf(power).max(amin);
-            log_sum += x.ln();
-            sum += x;
+    let (amin, power) = (config.amin, config.power);
+    // As librosa, in f32: max(amin, S^power) and its logarithm (a vectorised log2 within a
+    // few ulp of libm's); the sums over bins in f64.
+    let n_frames = s.ncols();
+    let (mut log_sum, mut sum) = (vec![0.0f64; n_frames], vec![0.0f64; n_frames]);
+    let mut x = vec![0.0f32; n_frames];
+    for row in s.rows() {
+        // One loop per exponent, so that each vectorises.
+        let pairs = x.iter_mut().zip(row);
+        if power == 2.0 {
+            pairs.for_each(|(xi, v)| *xi = (v * v).max(amin));
+        } else if power == 1.0 {
+            pairs.for_each(|(xi, v)| *xi = v.max(amin));
+        } else {
+            pairs.for_each(|(xi, v)| *xi = v.powf(power).max(amin));
         }
-        ((log_sum / n).exp() / (sum / n)) as f32
-    });
+        for ((l, a), xi) in log_sum.iter_mut().zip(sum.iter_mut()).zip(&x) {
+            *l += f64::from(crate::kernels::log2_fast(*xi));
+            *a += f64::from(*xi);
+        }
+    }
+    let n = s.nrows() as f64;
+    let out = log_sum
+        .iter()
+        .zip(&sum)
+        .map(|(l, a)| ((l / n * std::f64::consts::LN_2).exp() / (a / n)) as f32);
     Ok(out.collect())
 }
 
@@ -489,16 +542,20 @@ pub fn spectral_contrast(
     let n_frames = s.ncols();
     let mut peak = Array2::<f64>::zeros((bands.len(), n_frames));
     let mut valley = Array2::<f64>::zeros((bands.len(), n_frames));
-    let mut sorted = Vec::with_capacity(n_bins);
-    for (t, col) in s.columns().into_iter().enumerate() {
+    // Frames as contiguous rows; the `take` smallest and largest values of each band by
+    // selection (their order does not change a mean beyond rounding), not a full sort.
+    let frames = s.t().as_standard_layout().into_owned();
+    let mut buf = Vec::with_capacity(n_bins);
+    let mean = |vals: &[f32]| vals.iter().map(|v| f64::from(*v)).sum::<f64>() / vals.len() as f64;
+    for (t, col) in frames.rows().into_iter().enumerate() {
         for (k, &(a, end, take)) in bands.iter().enumerate() {
-            sorted.clear();
-            sorted.extend(col.iter().skip(a).take(end - a).copied());
-            sorted.sort_unstable_by(f32::total_cmp);
-            let mean =
-                |vals: &[f32]| vals.iter().map(|v| f64::from(*v)).sum::<f64>() / vals.len() as f64;
-            valley[[k, t]] = mean(&sorted[..take]);
-            peak[[k, t]] = mean(&sorted[sorted.len() - take..]);
+            buf.clear();
+            buf.extend(col.iter().skip(a).take(end - a).copied());
+            let len = buf.len();
+            buf.select_nth_unstable_by(take - 1, f32::total_cmp);
+            valley[[k, t]] = mean(&buf[..take]);
+            buf.select_nth_unstable_by(len - take, f32::total_cmp);
+            peak[[k, t]] = mean(&buf[len - take..]);
         }
     }
     let out = match config.scale {
