@@ -45,6 +45,7 @@
 //! | delta, delta-delta | [`delta()`] | `librosa.feature.delta` |
 //! | RMS level, zero-crossing rate | [`rms`], [`zero_crossing_rate`] | `librosa.feature.rms`, `zero_crossing_rate` |
 //! | spectral descriptors | [`spectral_centroid`], [`spectral_bandwidth`], [`spectral_rolloff`], [`spectral_flatness`], [`spectral_contrast`] | `librosa.feature.spectral_*` |
+//! | chromagram | [`chroma_stft`], [`chroma_filterbank`] (given `tuning`) | `librosa.feature.chroma_stft`, `librosa.filters.chroma` |
 //! | research log-mel | [`LogMel`] with [`LogMelConfig::research`] (the default) | the pipeline above, in one call |
 //! | librosa's log-mel | [`LogMel`] with [`LogMelConfig::librosa`] | `librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr))` |
 //! | per-utterance CMVN (per band, over frames) | [`cmvn()`], [`cmvn_in_place`] ([`CmvnConfig`]: mean-only option, `eps` floor) | numpy: `(x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)` |
@@ -70,6 +71,7 @@
 pub mod activity;
 pub mod audio;
 pub mod batch;
+pub mod chroma;
 pub mod cmvn;
 pub mod db;
 pub mod delta;
@@ -90,6 +92,7 @@ pub mod window;
 pub use activity::{SpeechGate, SpeechGateConfig};
 pub use audio::Audio;
 pub use batch::{BatchError, extract_batch};
+pub use chroma::{ChromaConfig, ChromaNorm, chroma_filterbank, chroma_stft};
 pub use cmvn::{CmvnConfig, cmvn, cmvn_in_place};
 pub use db::{DbConfig, Ref, amplitude_to_db, power_to_db, power_to_db_in_place};
 pub use delta::{DeltaConfig, delta};

@@ -595,7 +595,7 @@ fn check_spectrogram(
     Ok(crate::mel::fft_frequencies(sample_rate, n_fft))
 }
 
-fn check_values(what: &'static str, s: ArrayView2<'_, f32>) -> Result<()> {
+pub(crate) fn check_values(what: &'static str, s: ArrayView2<'_, f32>) -> Result<()> {
     if s.ncols() == 0 || s.nrows() == 0 {
         return Err(Error::Empty { what });
     }

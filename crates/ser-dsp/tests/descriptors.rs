@@ -14,6 +14,8 @@
 //! | flatness | max abs error | 1e-5 | librosa takes f32 logs and means (measured 7e-7) |
 //! | contrast (dB) | max abs error | 1e-3 dB | means of sorted f32 bins, then dB (measured 4e-6 dB) |
 //! | contrast (linear) | max abs error / peak | 1e-5 | (measured 1.2e-7) |
+//! | chroma filterbank | max abs error | 1e-6 | f64 maths rounded to f32 as librosa's (entries ≤ 1) |
+//! | chromagram | max abs error / peak | 1e-5 | power spectrogram through the f32 filterbank, f64 sums (librosa: f32 matmul); measured 3e-7 |
 //! | rolloff | frames off by more than one bin: none; off by one bin | ≤ 2% of frames | a threshold on an f32 cumulative sum may flip within the STFT's error (measured: every frame exact) |
 
 // A failed unwrap in a test is a failed test, with its location.
@@ -24,9 +26,10 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array2, ArrayD, Ix2};
 use ndarray_npy::read_npy;
 use ser_dsp::{
-    BandwidthConfig, ContrastConfig, ContrastScale, DeltaConfig, Error, FlatnessConfig,
-    FrameConfig, Stft, StftConfig, delta, rms, spectral_bandwidth, spectral_centroid,
-    spectral_contrast, spectral_flatness, spectral_rolloff, zero_crossing_rate,
+    BandwidthConfig, ChromaConfig, ChromaNorm, ContrastConfig, ContrastScale, DeltaConfig, Error,
+    FlatnessConfig, FrameConfig, Stft, StftConfig, chroma_filterbank, chroma_stft, delta, rms,
+    spectral_bandwidth, spectral_centroid, spectral_contrast, spectral_flatness, spectral_rolloff,
+    zero_crossing_rate,
 };
 use serde_json::Value;
 
@@ -252,6 +255,54 @@ fn contrast_matches_librosa() {
     }
 }
 
+fn chroma_config(p: &Value) -> ChromaConfig {
+    ChromaConfig {
+        n_chroma: usize_of(&p["n_chroma"]),
+        tuning: f32_of(&p["tuning"]),
+        norm: if p["norm"].is_null() {
+            ChromaNorm::None
+        } else {
+            ChromaNorm::Max
+        },
+    }
+}
+
+#[test]
+fn chroma_matches_librosa() {
+    for case in cases("chroma_filterbank") {
+        let p = &case["params"];
+        let cfg = ChromaConfig {
+            norm: ChromaNorm::Max,
+            n_chroma: usize_of(&p["n_chroma"]),
+            tuning: f32_of(&p["tuning"]),
+        };
+        let got = chroma_filterbank(
+            p["sr"].as_u64().unwrap() as u32,
+            usize_of(&p["n_fft"]),
+            &cfg,
+        )
+        .unwrap();
+        let want = npy(&case["file"]);
+        assert_eq!(got.dim(), want.dim());
+        let (g, w): (Vec<f32>, Vec<f32>) = (got.into_iter().collect(), want.into_iter().collect());
+        check(&case["id"], "chromafb", max_abs(&g, &w), 1e-6);
+    }
+    for case in cases("chroma_stft") {
+        let (y, sr) = clip(case["clip"].as_str().unwrap());
+        let p = &case["params"];
+        let stft = Stft::new(
+            StftConfig::new(usize_of(&p["n_fft"])).with_hop_length(usize_of(&p["hop_length"])),
+        )
+        .unwrap();
+        let s = stft.power(&y).unwrap();
+        let got = chroma_stft(s.view(), sr, &chroma_config(p)).unwrap();
+        let want = npy(&case["file"]);
+        assert_eq!(got.dim(), want.dim());
+        let (g, w): (Vec<f32>, Vec<f32>) = (got.into_iter().collect(), want.into_iter().collect());
+        check(&case["id"], "chroma", max_abs(&g, &w) / peak(&w), 1e-5);
+    }
+}
+
 #[test]
 fn bad_inputs_are_typed_errors() {
     let frames = FrameConfig::default();
@@ -334,6 +385,10 @@ fn bad_inputs_are_typed_errors() {
         spectral_flatness(s.view(), &FlatnessConfig::default()),
         Err(Error::NonFinite { .. })
     ));
+    assert!(matches!(
+        chroma_stft(s.view(), 16_000, &ChromaConfig::default()),
+        Err(Error::NonFinite { .. })
+    ));
     s[[7, 2]] = 1.0;
     // 200 Hz · 2^5 = 6.4 kHz is above the 4 kHz Nyquist of 8 kHz audio.
     assert!(matches!(
@@ -396,6 +451,10 @@ fn timings() {
     });
     time("spectral_contrast", || {
         spectral_contrast(s.view(), sr, &ContrastConfig::default()).unwrap()
+    });
+    let power = stft.power(y).unwrap();
+    time("chroma_stft", || {
+        chroma_stft(power.view(), sr, &ChromaConfig::default()).unwrap()
     });
     time("delta (20 x 80, o1)", || {
         delta(mfcc.view(), &DeltaConfig::default()).unwrap()
