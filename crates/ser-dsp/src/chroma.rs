@@ -175,17 +175,21 @@ pub fn chroma_stft(
     crate::spectral::check_values("chroma_stft", s)?;
     let n_fft = 2 * (s.nrows() - 1);
     let fb = chroma_filterbank(sample_rate, n_fft, config)?;
-    // raw[c, t] = Σ_k fb[c, k] S[k, t], row by row of S (contiguous), f64 sums.
+    // raw[c, t] = Σ_k fb[c, k] S[k, t], over contiguous rows of S, f64 sums.
     let n_frames = s.ncols();
+    let data = crate::spectral::contiguous(s);
     let mut raw = Array2::<f64>::zeros((config.n_chroma, n_frames));
-    for (k, row) in s.rows().into_iter().enumerate() {
+    let mut row64 = vec![0.0f64; n_frames];
+    for (k, row) in data.chunks_exact(n_frames).enumerate() {
+        for (r, v) in row64.iter_mut().zip(row) {
+            *r = f64::from(*v);
+        }
         for (c, mut out) in raw.rows_mut().into_iter().enumerate() {
             let w = f64::from(fb[[c, k]]);
-            if w == 0.0 {
-                continue;
-            }
-            for (o, v) in out.iter_mut().zip(row) {
-                *o += w * f64::from(*v);
+            if let Some(out) = out.as_slice_mut() {
+                for (o, v) in out.iter_mut().zip(&row64) {
+                    *o += w * v;
+                }
             }
         }
     }

@@ -390,7 +390,8 @@ pub fn spectral_flatness(s: ArrayView2<'_, f32>, config: &FlatnessConfig) -> Res
     let n_frames = s.ncols();
     let (mut log_sum, mut sum) = (vec![0.0f64; n_frames], vec![0.0f64; n_frames]);
     let mut x = vec![0.0f32; n_frames];
-    for row in s.rows() {
+    let data = contiguous(s);
+    for row in data.chunks_exact(n_frames) {
         // One loop per exponent, so that each vectorises.
         let pairs = x.iter_mut().zip(row);
         if power == 2.0 {
@@ -400,8 +401,10 @@ pub fn spectral_flatness(s: ArrayView2<'_, f32>, config: &FlatnessConfig) -> Res
         } else {
             pairs.for_each(|(xi, v)| *xi = v.powf(power).max(amin));
         }
-        for ((l, a), xi) in log_sum.iter_mut().zip(sum.iter_mut()).zip(&x) {
+        for (l, xi) in log_sum.iter_mut().zip(&x) {
             *l += f64::from(crate::kernels::log2_fast(*xi));
+        }
+        for (a, xi) in sum.iter_mut().zip(&x) {
             *a += f64::from(*xi);
         }
     }
@@ -574,6 +577,14 @@ fn db_librosa_defaults(x: &mut Array2<f64>) {
     x.mapv_inplace(|v| 10.0 * v.max(1e-10).log10());
     let floor = x.iter().fold(f64::NEG_INFINITY, |m, v| m.max(*v)) - 80.0;
     x.mapv_inplace(|v| v.max(floor));
+}
+
+/// `s` as one row-major slice (borrowed when it already is one).
+pub(crate) fn contiguous<'a>(s: ArrayView2<'a, f32>) -> std::borrow::Cow<'a, [f32]> {
+    match s.to_slice() {
+        Some(data) => std::borrow::Cow::Borrowed(data),
+        None => std::borrow::Cow::Owned(s.iter().copied().collect()),
+    }
 }
 
 /// The checks every spectral function makes on `S` and the rate; returns the bin
