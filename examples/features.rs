@@ -5,12 +5,15 @@
 //! cargo run --release --example features -- fixtures/audio/speech_16k.wav --out speech.npy --png
 //! cargo run --release --example features -- ../shared/corpus/RAVDESS --out feats/
 //! cargo run --release --example features -- clip.wav --out clip.npy --preset librosa --sample-rate 22050
+//! cargo run --release --example features -- clip.wav --out mfcc.npy --mfcc 20 --deltas
 //! ```
 //!
 //! `--preset research` (the default) is the research pipeline, `LogMelConfig::research()`;
 //! `--preset librosa` is `LogMelConfig::librosa(--sample-rate)`, librosa's
 //! `power_to_db(melspectrogram(y=y, sr=sr))` (no normalisation, trim or fixed length,
 //! fmax = Nyquist, ref 1.0). The other feature flags, when given, override the preset's value.
+//! `--mfcc N` writes N MFCCs of that log-mel instead (`librosa.feature.mfcc(S=...)`), and
+//! `--deltas` appends their first and second deltas as rows (`librosa.feature.delta`).
 //!
 //! One input file and an `OUT` ending in `.npy`: writes the log-mel there, float32, shape
 //! `(n_mels, n_frames)`. Otherwise `OUT` is a directory with one `.npy` per audio file (same
@@ -27,7 +30,8 @@ use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use ser_core::Overwrite;
-use ser_dsp::{Crop, LogMel, LogMelConfig, SilencePolicy};
+use ser_dsp::ndarray::{self, Array2, Axis};
+use ser_dsp::{Crop, DeltaConfig, LogMel, LogMelConfig, Mfcc, MfccConfig, SilencePolicy, delta};
 use ser_examples::{Input, collect_inputs, run, write_npy, write_spectrogram_png};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -102,6 +106,14 @@ struct Args {
     /// Featurize all-zero files (a constant map) instead of reporting them.
     #[arg(long)]
     keep_silent: bool,
+    /// Write N MFCCs (the DCT of the log-mel, as `librosa.feature.mfcc(S=log_mel, n_mfcc=N)`)
+    /// instead of the log-mel.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    mfcc: Option<u16>,
+    /// Append the first and second deltas as extra rows (`librosa.feature.delta`, width 9,
+    /// orders 1 and 2): 3 x the rows. Needs at least 9 frames.
+    #[arg(long)]
+    deltas: bool,
     /// Worker threads (default: all cores; 1 to 256).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     threads: Option<u16>,
@@ -154,10 +166,56 @@ fn config(a: &Args) -> Result<LogMelConfig> {
     })
 }
 
-fn one(logmel: &LogMel, input: &Path, out: &Path, a: &Args) -> Result<(usize, usize)> {
+/// What is written for each file: the log-mel, or its MFCCs, with deltas if asked.
+struct Features {
+    logmel: LogMel,
+    mfcc: Option<Mfcc>,
+    deltas: bool,
+}
+
+impl Features {
+    /// The extractors of `a`'s settings.
+    fn new(a: &Args) -> Result<Self> {
+        let config = config(a)?;
+        let logmel = LogMel::new(config).context("invalid feature settings")?;
+        let mfcc = match a.mfcc {
+            Some(n) => Some(
+                Mfcc::new(MfccConfig {
+                    n_mfcc: usize::from(n),
+                    lifter: 0.0,
+                    mel: config.mel(),
+                    db: config.db(),
+                })
+                .context("--mfcc")?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            logmel,
+            mfcc,
+            deltas: a.deltas,
+        })
+    }
+
+    /// The features of `audio`.
+    fn extract(&self, audio: ser_dsp::Audio) -> Result<Array2<f32>> {
+        let mut x = self.logmel.extract_owned(audio)?;
+        if let Some(mfcc) = &self.mfcc {
+            x = mfcc.from_db(x.view())?;
+        }
+        if self.deltas {
+            let d1 = delta(x.view(), &DeltaConfig::new(1)).context("--deltas")?;
+            let d2 = delta(x.view(), &DeltaConfig::new(2)).context("--deltas")?;
+            x = ndarray::concatenate(Axis(0), &[x.view(), d1.view(), d2.view()])?;
+        }
+        Ok(x)
+    }
+}
+
+fn one(features: &Features, input: &Path, out: &Path, a: &Args) -> Result<(usize, usize)> {
     let audio = ser_audio_io::load(input)?;
-    let features = logmel
-        .extract_owned(audio)
+    let features = features
+        .extract(audio)
         .with_context(|| input.display().to_string())?;
     write_npy(out, &features, Overwrite::replace_if(a.overwrite))?;
     if a.png {
@@ -174,7 +232,7 @@ fn one(logmel: &LogMel, input: &Path, out: &Path, a: &Args) -> Result<(usize, us
 fn main() {
     run(|| {
         let args = Args::parse();
-        let logmel = LogMel::new(config(&args)?).context("invalid feature settings")?;
+        let features = Features::new(&args)?;
         let inputs = collect_inputs(&args.inputs)?;
         if let Some(t) = args.threads {
             rayon::ThreadPoolBuilder::new()
@@ -186,7 +244,7 @@ fn main() {
             && args.inputs[0].is_file()
             && args.out.extension().is_some_and(|e| e == "npy");
         if single {
-            let (rows, cols) = one(&logmel, &inputs[0].path, &args.out, &args)?;
+            let (rows, cols) = one(&features, &inputs[0].path, &args.out, &args)?;
             println!(
                 "{} -> {} ({rows} x {cols}, float32)",
                 inputs[0].path.display(),
@@ -209,7 +267,7 @@ fn main() {
             .par_iter()
             .filter_map(|Input { path, relative }| {
                 let out = args.out.join(relative).with_extension("npy");
-                let r = one(&logmel, path, &out, &args);
+                let r = one(&features, path, &out, &args);
                 bar.inc(1);
                 r.err().map(|e| {
                     failed.fetch_add(1, Ordering::Relaxed);
@@ -339,6 +397,34 @@ mod tests {
                 ..c
             },
             LogMelConfig::librosa(16_000)
+        );
+    }
+
+    #[test]
+    fn mfccs_and_deltas_stack_as_rows() {
+        let a = parse(&["--mfcc", "20", "--deltas"]).unwrap();
+        let f = Features::new(&a).unwrap();
+        let sr = 16_000;
+        let y: Vec<f32> = (0..2 * sr)
+            .map(|i| 0.5 * (i as f32 * 0.07).sin() * (1.0 + (i as f32 * 0.0003).sin()))
+            .collect();
+        let audio = ser_dsp::Audio::new(y, 16_000).unwrap();
+        let x = f.extract(audio.clone()).unwrap();
+        assert_eq!(
+            x.dim(),
+            (60, 94),
+            "20 MFCCs, their deltas and delta-deltas, 3 s"
+        );
+        // The first 20 rows are the MFCCs of the log-mel; the next 20 their delta.
+        let db = f.logmel.extract(&audio).unwrap();
+        let m = f.mfcc.as_ref().unwrap().from_db(db.view()).unwrap();
+        assert_eq!(x.slice(ndarray::s![..20, ..]), m);
+        let d1 = delta(m.view(), &DeltaConfig::new(1)).unwrap();
+        assert_eq!(x.slice(ndarray::s![20..40, ..]), d1);
+        assert!(parse(&["--mfcc", "0"]).is_err());
+        assert!(
+            Features::new(&parse(&["--mfcc", "129"]).unwrap()).is_err(),
+            "more than n_mels"
         );
     }
 }
