@@ -40,6 +40,7 @@
 //! | STFT, ISTFT | [`Stft`] | `librosa.stft`, `librosa.istft` |
 //! | mel filterbank | [`MelFilterbank`] | `librosa.filters.mel` |
 //! | mel spectrogram | [`MelSpectrogram`] | `librosa.feature.melspectrogram` |
+//! | streaming STFT and mel spectrogram (push chunks, get frames; bit-identical to offline) | [`StreamingStft`], [`StreamingMelSpectrogram`] | — |
 //! | decibels | [`power_to_db()`], [`amplitude_to_db`] | `librosa.power_to_db`, `amplitude_to_db` |
 //! | MFCC | [`Mfcc`] | `librosa.feature.mfcc` |
 //! | delta, delta-delta | [`delta()`] | `librosa.feature.delta` |
@@ -103,7 +104,7 @@ pub use error::{Error, Result};
 pub use logmel::{LogMel, LogMelConfig, MAX_DURATION_SECS, SilencePolicy};
 pub use mel::{
     MelConfig, MelFilterbank, MelNorm, MelScale, MelSpectrogram, MelSpectrogramConfig,
-    fft_frequencies, hz_to_mel, mel_frequencies, mel_to_hz,
+    StreamingMelSpectrogram, fft_frequencies, hz_to_mel, mel_frequencies, mel_to_hz,
 };
 pub use mfcc::{Mfcc, MfccConfig};
 pub use ndarray;
@@ -119,7 +120,7 @@ pub use spectral::{
     spectral_bandwidth, spectral_centroid, spectral_contrast, spectral_flatness, spectral_rolloff,
     zero_crossing_rate,
 };
-pub use stft::{IstftScratch, PadMode, Precision, Stft, StftConfig, StftScratch};
+pub use stft::{IstftScratch, PadMode, Precision, Stft, StftConfig, StftScratch, StreamingStft};
 pub use trim::{TrimConfig, trim, trim_slice};
 pub use window::Window;
 

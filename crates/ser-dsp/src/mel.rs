@@ -14,6 +14,10 @@
 //! sparse (each band's non-zero span), so projecting a spectrum costs about `2 * n_bins`
 //! multiply-adds instead of `n_mels * n_bins`.
 
+mod streaming;
+
+pub use streaming::StreamingMelSpectrogram;
+
 use ndarray::{Array2, ArrayView2};
 
 use crate::error::{Error, Result};

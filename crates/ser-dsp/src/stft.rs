@@ -19,8 +19,10 @@
 //! `istft` submodule.
 
 mod istft;
+mod streaming;
 
 pub use istft::IstftScratch;
+pub use streaming::StreamingStft;
 
 use std::sync::Arc;
 
