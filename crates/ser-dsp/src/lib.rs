@@ -47,6 +47,7 @@
 //! | RMS level, zero-crossing rate | [`rms`], [`zero_crossing_rate`] | `librosa.feature.rms`, `zero_crossing_rate` |
 //! | spectral descriptors | [`spectral_centroid`], [`spectral_bandwidth`], [`spectral_rolloff`], [`spectral_flatness`], [`spectral_contrast`] | `librosa.feature.spectral_*` |
 //! | chromagram | [`chroma_stft`], [`chroma_filterbank`] (given `tuning`) | `librosa.feature.chroma_stft`, `librosa.filters.chroma` |
+//! | f0 (YIN pitch) | [`yin`] ([`YinConfig`]) | `librosa.yin` |
 //! | research log-mel | [`LogMel`] with [`LogMelConfig::research`] (the default) | the pipeline above, in one call |
 //! | librosa's log-mel | [`LogMel`] with [`LogMelConfig::librosa`] | `librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr))` |
 //! | per-utterance CMVN (per band, over frames) | [`cmvn()`], [`cmvn_in_place`] ([`CmvnConfig`]: mean-only option, `eps` floor) | numpy: `(x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)` |
@@ -84,6 +85,7 @@ pub mod mel;
 pub mod mfcc;
 pub mod normalize;
 pub mod pad;
+pub mod pitch;
 pub mod resample;
 pub mod spectral;
 pub mod stft;
@@ -110,6 +112,7 @@ pub use mfcc::{Mfcc, MfccConfig};
 pub use ndarray;
 pub use normalize::peak_normalize;
 pub use pad::{Crop, pad_or_truncate, pad_or_truncate_in_place};
+pub use pitch::{YinConfig, yin};
 pub use realfft::num_complex;
 pub use resample::{
     MAX_FFT_BLOCK, Resampler, SAMPLE_RATES, StreamingResampler, check_sample_rate, resample,
