@@ -14,7 +14,9 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::error::{Error, Result};
+#[cfg(doc)]
+use crate::error::Error;
+use crate::error::{Result, invalid};
 
 /// How [`chroma_stft`] scales each frame (librosa's `norm`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -61,18 +63,14 @@ impl ChromaConfig {
     /// [`Error::InvalidConfig`] naming the field.
     pub fn validate(&self) -> Result<()> {
         if self.n_chroma == 0 || self.n_chroma > 1200 {
-            return Err(Error::InvalidConfig {
-                field: "n_chroma",
-                value: self.n_chroma.to_string(),
-                reason: "must be between 1 and 1200",
-            });
+            return Err(invalid(
+                "n_chroma",
+                self.n_chroma,
+                "must be between 1 and 1200",
+            ));
         }
         if !self.tuning.is_finite() {
-            return Err(Error::InvalidConfig {
-                field: "tuning",
-                value: self.tuning.to_string(),
-                reason: "must be finite",
-            });
+            return Err(invalid("tuning", self.tuning, "must be finite"));
         }
         Ok(())
     }
@@ -92,11 +90,7 @@ pub fn chroma_filterbank(
     config.validate()?;
     crate::resample::check_sample_rate(sample_rate)?;
     if !(2..=1 << 24).contains(&n_fft) {
-        return Err(Error::InvalidConfig {
-            field: "n_fft",
-            value: n_fft.to_string(),
-            reason: "must be between 2 and 2^24",
-        });
+        return Err(invalid("n_fft", n_fft, "must be between 2 and 2^24"));
     }
     let nc = config.n_chroma as f64;
     let a440 = 440.0 * 2f64.powf(f64::from(config.tuning) / nc);
@@ -207,6 +201,7 @@ pub fn chroma_stft(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn bad_configs_are_errors() {

@@ -16,7 +16,7 @@
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid};
 
 /// Parameters of [`cmvn`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -54,11 +54,7 @@ impl CmvnConfig {
     /// [`Error::InvalidConfig`] naming `eps`.
     pub fn validate(&self) -> Result<()> {
         if !(self.eps.is_finite() && self.eps > 0.0) {
-            return Err(Error::InvalidConfig {
-                field: "eps",
-                value: self.eps.to_string(),
-                reason: "must be finite and > 0",
-            });
+            return Err(invalid("eps", self.eps, "must be finite and > 0"));
         }
         Ok(())
     }

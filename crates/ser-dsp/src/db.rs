@@ -7,7 +7,7 @@
 
 use ndarray::{Array, ArrayView, Dimension};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid};
 
 /// The reference power that maps to 0 dB.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -180,14 +180,6 @@ pub fn amplitude_to_db<D: Dimension>(
 fn db10(x: f32) -> f32 {
     const TEN_LOG10_2: f32 = 3.010_3;
     TEN_LOG10_2 * crate::kernels::log2_fast(x)
-}
-
-fn invalid(field: &'static str, value: f32, reason: &'static str) -> Error {
-    Error::InvalidConfig {
-        field,
-        value: value.to_string(),
-        reason,
-    }
 }
 
 #[cfg(test)]

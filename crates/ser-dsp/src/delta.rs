@@ -14,7 +14,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid};
 
 /// Parameters of [`delta`]; the defaults are librosa's (`width = 9`, `order = 1`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,14 +159,6 @@ pub fn delta(data: ArrayView2<'_, f32>, config: &DeltaConfig) -> Result<Array2<f
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-fn invalid(field: &'static str, value: usize, reason: &'static str) -> Error {
-    Error::InvalidConfig {
-        field,
-        value: value.to_string(),
-        reason,
-    }
 }
 
 #[cfg(test)]

@@ -22,26 +22,18 @@
 //! librosa's, in their types (`f32`; the correction in `f64`), so the outputs are librosa's
 //! bit for bit on the golden cases (`fixtures/golden/ser-dsp/presets`).
 
-use crate::error::{Error, Result, check_finite, check_non_empty};
+use crate::error::{Error, Result, check_finite, check_non_empty, invalid};
 
 /// librosa's default pre-emphasis coefficient (0.97, HTK's).
 pub const PREEMPHASIS_COEF: f32 = 0.97;
 
 fn check(what: &'static str, y: &[f32], coef: f32, zi: Option<f32>) -> Result<()> {
     if !coef.is_finite() {
-        return Err(Error::InvalidConfig {
-            field: "coef",
-            value: coef.to_string(),
-            reason: "must be finite",
-        });
+        return Err(invalid("coef", coef, "must be finite"));
     }
     if let Some(z) = zi {
         if !z.is_finite() {
-            return Err(Error::InvalidConfig {
-                field: "zi",
-                value: z.to_string(),
-                reason: "must be finite",
-            });
+            return Err(invalid("zi", z, "must be finite"));
         }
     }
     check_non_empty(what, y)?;

@@ -164,6 +164,15 @@ pub(crate) fn check_finite(what: &'static str, y: &[f32]) -> Result<()> {
     }
 }
 
+/// [`Error::InvalidConfig`] for `field` = `value`, the one way every config check builds it.
+pub(crate) fn invalid(field: &'static str, value: impl ToString, reason: &'static str) -> Error {
+    Error::InvalidConfig {
+        field,
+        value: value.to_string(),
+        reason,
+    }
+}
+
 /// Errors on an empty input.
 pub(crate) fn check_non_empty(what: &'static str, y: &[f32]) -> Result<()> {
     if y.is_empty() {

@@ -18,7 +18,7 @@ use ndarray::Array2;
 use crate::FeatureExtractor;
 use crate::audio::Audio;
 use crate::db::{DbConfig, Ref, power_to_db_array_in_place};
-use crate::error::{Error, Result, check_finite, check_non_empty};
+use crate::error::{Error, Result, check_finite, check_non_empty, invalid};
 use crate::mel::{MelConfig, MelNorm, MelScale, MelSpectrogram, MelSpectrogramConfig};
 use crate::normalize::peak_normalize;
 use crate::pad::{Crop, pad_or_truncate_in_place};
@@ -252,20 +252,20 @@ impl LogMel {
             // Padding allocates the whole duration whatever the input's length: a fixed
             // duration is for model inputs, and `None` keeps a long input whole.
             if !(d.is_finite() && d > 0.0 && d <= MAX_DURATION_SECS) {
-                return Err(Error::InvalidConfig {
-                    field: "duration_secs",
-                    value: d.to_string(),
-                    reason: "must be in (0, 600] seconds (None keeps the full length)",
-                });
+                return Err(invalid(
+                    "duration_secs",
+                    d,
+                    "must be in (0, 600] seconds (None keeps the full length)",
+                ));
             }
         }
         if let Some(t) = config.trim_db {
             if !(t.is_finite() && t > 0.0) {
-                return Err(Error::InvalidConfig {
-                    field: "trim_db",
-                    value: t.to_string(),
-                    reason: "must be finite and > 0 (None disables trimming)",
-                });
+                return Err(invalid(
+                    "trim_db",
+                    t,
+                    "must be finite and > 0 (None disables trimming)",
+                ));
             }
         }
         config.db().validate()?;

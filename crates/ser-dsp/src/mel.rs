@@ -20,7 +20,7 @@ pub use streaming::StreamingMelSpectrogram;
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid};
 use crate::stft::{Precision, Stft, StftConfig, StftScratch, spectrum_power};
 
 /// The mel scale formula.
@@ -491,14 +491,6 @@ impl MelSpectrogram {
             }
         })?;
         Ok(())
-    }
-}
-
-fn invalid(field: &'static str, value: String, reason: &'static str) -> Error {
-    Error::InvalidConfig {
-        field,
-        value,
-        reason,
     }
 }
 

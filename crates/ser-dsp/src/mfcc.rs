@@ -9,7 +9,7 @@
 use ndarray::{Array2, ArrayView2};
 
 use crate::db::{DbConfig, power_to_db_array_in_place};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid};
 use crate::mel::{MelSpectrogram, MelSpectrogramConfig};
 
 /// Parameters of [`Mfcc`]; defaults are librosa's (20 coefficients, no liftering, dB with
@@ -65,18 +65,10 @@ impl Mfcc {
     pub fn new(config: MfccConfig) -> Result<Self> {
         let n_mels = config.mel.mel.n_mels;
         if config.n_mfcc == 0 || config.n_mfcc > n_mels {
-            return Err(Error::InvalidConfig {
-                field: "n_mfcc",
-                value: config.n_mfcc.to_string(),
-                reason: "must be in 1..=n_mels",
-            });
+            return Err(invalid("n_mfcc", config.n_mfcc, "must be in 1..=n_mels"));
         }
         if !(config.lifter.is_finite() && config.lifter >= 0.0) {
-            return Err(Error::InvalidConfig {
-                field: "lifter",
-                value: config.lifter.to_string(),
-                reason: "must be finite and >= 0",
-            });
+            return Err(invalid("lifter", config.lifter, "must be finite and >= 0"));
         }
         config.db.validate()?;
         let basis = dct_basis(config.n_mfcc, n_mels, config.lifter);

@@ -27,7 +27,7 @@ use ndarray::Array1;
 use realfft::RealFftPlanner;
 use realfft::num_complex::Complex;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid};
 
 /// Parameters of [`yin`]; the defaults are librosa's (`frame_length = 2048`, `hop_length =
 /// frame_length / 4`, `trough_threshold = 0.1`, `center = True`, zero padding) with `fmin`
@@ -263,14 +263,6 @@ fn parabolic_shift(x: &[f64], i: usize) -> f64 {
     let a = x[i + 1] + x[i - 1] - 2.0 * x[i];
     let b = (x[i + 1] - x[i - 1]) / 2.0;
     if b.abs() >= a.abs() { 0.0 } else { -b / a }
-}
-
-fn invalid(field: &'static str, value: impl ToString, reason: &'static str) -> Error {
-    Error::InvalidConfig {
-        field,
-        value: value.to_string(),
-        reason,
-    }
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid};
 
 /// Framing of [`rms`] and [`zero_crossing_rate`]; the defaults are librosa's
 /// (`frame_length = 2048`, `hop_length = 512`, `center = True`).
@@ -478,11 +478,11 @@ pub fn spectral_contrast(
         return Err(invalid("fmin", config.fmin, "must be finite and > 0"));
     }
     if config.n_bands == 0 || config.n_bands > 64 {
-        return Err(Error::InvalidConfig {
-            field: "n_bands",
-            value: config.n_bands.to_string(),
-            reason: "must be between 1 and 64",
-        });
+        return Err(invalid(
+            "n_bands",
+            config.n_bands,
+            "must be between 1 and 64",
+        ));
     }
     if !(config.quantile > 0.0 && config.quantile < 1.0) {
         return Err(invalid("quantile", config.quantile, "must lie in (0, 1)"));
@@ -626,14 +626,6 @@ pub(crate) fn check_values(what: &'static str, s: ArrayView2<'_, f32>) -> Result
         }
     }
     Ok(())
-}
-
-fn invalid(field: &'static str, value: impl ToString, reason: &'static str) -> Error {
-    Error::InvalidConfig {
-        field,
-        value: value.to_string(),
-        reason,
-    }
 }
 
 #[cfg(test)]

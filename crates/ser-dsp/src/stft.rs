@@ -30,7 +30,7 @@ use ndarray::Array2;
 use realfft::num_complex::{Complex32, Complex64};
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
-use crate::error::{Error, Result, check_finite, check_non_empty};
+use crate::error::{Error, Result, check_finite, check_non_empty, invalid};
 use crate::window::Window;
 
 /// The largest FFT length accepted (2^24 samples, 350 s at 48 kHz): larger ones are a
@@ -533,14 +533,6 @@ fn reflect_index(i: isize, len: usize) -> usize {
     let period = 2 * (len as isize - 1);
     let m = i.rem_euclid(period);
     (if m >= len as isize { period - m } else { m }) as usize
-}
-
-fn invalid(field: &'static str, value: usize, reason: &'static str) -> Error {
-    Error::InvalidConfig {
-        field,
-        value: value.to_string(),
-        reason,
-    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@
 
 use std::ops::Range;
 
-use crate::error::{Error, Result, check_finite};
+use crate::error::{Error, Result, check_finite, invalid};
 use crate::kernels::sum_squares;
 
 /// Parameters of [`trim`]; defaults are `librosa.effects.trim`'s (`top_db = 60`,
@@ -53,11 +53,7 @@ impl TrimConfig {
 
     fn validate(&self) -> Result<()> {
         if !(self.top_db.is_finite() && self.top_db >= 0.0) {
-            return Err(Error::InvalidConfig {
-                field: "top_db",
-                value: self.top_db.to_string(),
-                reason: "must be finite and >= 0",
-            });
+            return Err(invalid("top_db", self.top_db, "must be finite and >= 0"));
         }
         if self.frame_length == 0 || self.hop_length == 0 {
             return Err(Error::InvalidConfig {

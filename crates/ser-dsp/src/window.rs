@@ -94,11 +94,11 @@ impl std::str::FromStr for Window {
             "hamming" => Ok(Window::Hamming),
             "blackman" => Ok(Window::Blackman),
             "boxcar" | "rectangular" | "ones" => Ok(Window::Rectangular),
-            _ => Err(crate::Error::InvalidConfig {
-                field: "window",
-                value: s.to_string(),
-                reason: "expected hann, hamming, blackman or boxcar",
-            }),
+            _ => Err(crate::error::invalid(
+                "window",
+                s,
+                "expected hann, hamming, blackman or boxcar",
+            )),
         }
     }
 }
