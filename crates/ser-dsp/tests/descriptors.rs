@@ -21,10 +21,11 @@
 // A failed unwrap in a test is a failed test, with its location.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use ndarray::{Array2, ArrayD, Ix2};
-use ndarray_npy::read_npy;
+use common::clip;
+
+use ndarray::Array2;
 use ser_dsp::{
     BandwidthConfig, ChromaConfig, ChromaNorm, ContrastConfig, ContrastScale, DeltaConfig, Error,
     FlatnessConfig, FrameConfig, Stft, StftConfig, chroma_filterbank, chroma_stft, delta, rms,
@@ -33,42 +34,14 @@ use ser_dsp::{
 };
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn dir() -> PathBuf {
-    root().join("fixtures/golden/ser-dsp/descriptors")
-}
-
-fn index() -> Value {
-    let text = std::fs::read_to_string(dir().join("index.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
+const SET: &str = "descriptors";
 
 fn cases(kind: &str) -> Vec<Value> {
-    let all = index()["cases"].as_array().unwrap().clone();
-    let v: Vec<Value> = all.into_iter().filter(|c| c["kind"] == kind).collect();
-    assert!(!v.is_empty(), "no golden case of kind {kind}");
-    v
-}
-
-/// A mono clip as librosa saw it: int16 / 32768 as f32.
-fn clip(name: &str) -> (Vec<f32>, u32) {
-    let path = root().join(format!("fixtures/audio/{name}.wav"));
-    let mut r = hound::WavReader::open(path).unwrap();
-    let spec = r.spec();
-    assert_eq!((spec.bits_per_sample, spec.channels), (16, 1));
-    let y = r
-        .samples::<i16>()
-        .map(|s| f32::from(s.unwrap()) / 32768.0)
-        .collect();
-    (y, spec.sample_rate)
+    common::cases(SET, kind)
 }
 
 fn npy(file: &Value) -> Array2<f32> {
-    let a: ArrayD<f32> = read_npy(dir().join(file.as_str().unwrap())).unwrap();
-    a.into_dimensionality::<Ix2>().unwrap()
+    common::npy2(SET, file.as_str().unwrap())
 }
 
 fn usize_of(v: &Value) -> usize {

@@ -18,7 +18,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ndarray::{Array2, ArrayD, Ix2};
 use ndarray_npy::read_npy;
@@ -29,47 +29,26 @@ use ser_dsp::{
 };
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+
+use common::root;
 
 fn golden_dir() -> PathBuf {
-    root().join("fixtures/golden/ser-dsp")
+    common::golden_dir("")
 }
 
 fn index() -> Value {
-    let text = std::fs::read_to_string(golden_dir().join("index.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
+    common::index("")
 }
 
 fn cases(kind: &str) -> Vec<Value> {
-    let idx = index();
-    let all = idx["cases"].as_array().unwrap().clone();
-    let v: Vec<Value> = all.into_iter().filter(|c| c["kind"] == kind).collect();
-    assert!(!v.is_empty(), "no golden case of kind {kind}");
-    v
+    common::cases("", kind)
 }
 
-/// A clip as librosa saw it: int16 / 32768 as f32, channels averaged in f32.
+/// A clip of the set's index as librosa saw it: int16 / 32768 as f32, channels averaged.
 fn clip(name: &str) -> (Vec<f32>, u32) {
     let idx = index();
-    let file = idx["clips"][name]["file"].as_str().unwrap();
-    let mut r = hound::WavReader::open(root().join(file)).unwrap();
-    let spec = r.spec();
-    assert_eq!(spec.bits_per_sample, 16);
-    let raw: Vec<f32> = r
-        .samples::<i16>()
-        .map(|s| f32::from(s.unwrap()) / 32768.0)
-        .collect();
-    let ch = usize::from(spec.channels);
-    let y = if ch == 1 {
-        raw
-    } else {
-        raw.chunks(ch)
-            .map(|f| f.iter().sum::<f32>() / ch as f32)
-            .collect()
-    };
-    (y, spec.sample_rate)
+    common::read_wav(&root().join(idx["clips"][name]["file"].as_str().unwrap()))
 }
 
 fn golden2(case: &Value) -> Array2<f32> {

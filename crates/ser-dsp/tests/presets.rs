@@ -11,54 +11,21 @@
 // A failed unwrap in a test is a failed test, with its location.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-
-use ndarray::{Array2, ArrayD, Ix2};
+use ndarray::{Array2, ArrayD};
 use ndarray_npy::read_npy;
 use ser_dsp::{LogMel, LogMelConfig, Ref};
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
 
-fn golden_dir() -> PathBuf {
-    root().join("fixtures/golden/ser-dsp/presets")
-}
-
-fn index() -> Value {
-    let text = std::fs::read_to_string(golden_dir().join("index.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
+const SET: &str = "presets";
 
 fn cases(kind: &str) -> Vec<Value> {
-    let v: Vec<Value> = index()["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["kind"] == kind)
-        .cloned()
-        .collect();
-    assert!(!v.is_empty(), "no golden case of kind {kind}");
-    v
-}
-
-/// A mono clip as soundfile reads it: int16 / 32768 as f32.
-fn clip(name: &str) -> (Vec<f32>, u32) {
-    let path = root().join(format!("fixtures/audio/{name}.wav"));
-    let mut r = hound::WavReader::open(path).unwrap();
-    let spec = r.spec();
-    assert_eq!((spec.bits_per_sample, spec.channels), (16, 1));
-    let y = r
-        .samples::<i16>()
-        .map(|s| f32::from(s.unwrap()) / 32768.0)
-        .collect();
-    (y, spec.sample_rate)
+    common::cases(SET, kind)
 }
 
 fn npy2(file: &str) -> Array2<f32> {
-    let a: ArrayD<f32> = read_npy(golden_dir().join(file)).unwrap();
-    a.into_dimensionality::<Ix2>().unwrap()
+    common::npy2(SET, file)
 }
 
 fn golden2(case: &Value) -> Array2<f32> {
@@ -78,7 +45,7 @@ fn max_abs_diff<'a>(
 #[test]
 fn librosa_preset_matches_librosa_defaults() {
     for case in cases("librosa_logmel") {
-        let (y, sr) = clip(case["clip"].as_str().unwrap());
+        let (y, sr) = common::clip(case["clip"].as_str().unwrap());
         let logmel = LogMel::new(LogMelConfig::librosa(sr)).unwrap();
         let got = logmel.extract_samples(&y, sr).unwrap();
         let want = golden2(&case);
@@ -93,7 +60,7 @@ fn librosa_preset_matches_librosa_defaults() {
 /// in `LogMelConfig::research`'s docs).
 #[test]
 fn research_default_is_far_from_librosa_defaults() {
-    let (y, sr) = clip("speech_16k");
+    let (y, sr) = common::clip("speech_16k");
     let research = LogMel::new(LogMelConfig::research())
         .unwrap()
         .extract_samples(&y, sr)
@@ -145,7 +112,7 @@ fn librosa_preset_keeps_silence_at_minus_100_db() {
 }
 
 fn excerpt(case: &Value) -> Vec<f32> {
-    let (y, _) = clip(case["clip"].as_str().unwrap());
+    let (y, _) = common::clip(case["clip"].as_str().unwrap());
     let r = case["excerpt"].as_array().unwrap();
     let (lo, hi) = (
         r[0].as_u64().unwrap() as usize,
@@ -155,7 +122,8 @@ fn excerpt(case: &Value) -> Vec<f32> {
 }
 
 fn golden1(case: &Value) -> Vec<f32> {
-    let a: ArrayD<f32> = read_npy(golden_dir().join(case["file"].as_str().unwrap())).unwrap();
+    let a: ArrayD<f32> =
+        read_npy(common::golden_dir(SET).join(case["file"].as_str().unwrap())).unwrap();
     a.into_iter().collect()
 }
 

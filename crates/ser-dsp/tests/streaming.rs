@@ -6,7 +6,7 @@
 // A failed unwrap in a test is a failed test, with its location.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use ndarray::{Array2, Axis, concatenate};
 use ser_dsp::num_complex::Complex32;
@@ -15,27 +15,9 @@ use ser_dsp::{
     StreamingMelSpectrogram, StreamingStft, Window,
 };
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A committed clip as librosa reads it: int16 / 32768 as f32, channels averaged in f32.
+/// A committed clip (`name` with its extension) as librosa reads it.
 fn clip(name: &str) -> Vec<f32> {
-    let mut r = hound::WavReader::open(root().join("fixtures/audio").join(name)).unwrap();
-    let spec = r.spec();
-    assert_eq!(spec.bits_per_sample, 16);
-    let raw: Vec<f32> = r
-        .samples::<i16>()
-        .map(|s| f32::from(s.unwrap()) / 32768.0)
-        .collect();
-    let ch = usize::from(spec.channels);
-    if ch == 1 {
-        raw
-    } else {
-        raw.chunks(ch)
-            .map(|f| f.iter().sum::<f32>() / ch as f32)
-            .collect()
-    }
+    common::read_wav(&common::root().join("fixtures/audio").join(name)).0
 }
 
 /// A small deterministic generator (SplitMix64).

@@ -15,8 +15,9 @@
 // A failed unwrap in a test is a failed test, with its location.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::clip;
 use ndarray::{Array1, ArrayD, Ix1};
 use ndarray_npy::read_npy;
 use ser_dsp::{Error, YinConfig, yin};
@@ -27,26 +28,7 @@ const REL_BOUND: f64 = 1e-4;
 /// The largest fraction of frames allowed to exceed [`REL_BOUND`].
 const MAX_FLIPPED: f64 = 0.0;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn dir() -> PathBuf {
-    root().join("fixtures/golden/ser-dsp/pitch")
-}
-
-/// A mono clip as librosa saw it: int16 / 32768 as f32.
-fn clip(name: &str) -> (Vec<f32>, u32) {
-    let path = root().join(format!("fixtures/audio/{name}.wav"));
-    let mut r = hound::WavReader::open(path).unwrap();
-    let spec = r.spec();
-    assert_eq!((spec.bits_per_sample, spec.channels), (16, 1));
-    let y = r
-        .samples::<i16>()
-        .map(|s| f32::from(s.unwrap()) / 32768.0)
-        .collect();
-    (y, spec.sample_rate)
-}
+const SET: &str = "pitch";
 
 fn config_of(p: &Value) -> YinConfig {
     YinConfig {
@@ -61,8 +43,7 @@ fn config_of(p: &Value) -> YinConfig {
 
 #[test]
 fn yin_matches_librosa_on_every_frame() {
-    let text = std::fs::read_to_string(dir().join("index.json")).unwrap();
-    let index: Value = serde_json::from_str(&text).unwrap();
+    let index = common::index(SET);
     let cases = index["cases"].as_array().unwrap();
     assert!(cases.len() >= 3);
     for case in cases {
@@ -70,7 +51,8 @@ fn yin_matches_librosa_on_every_frame() {
         let (y, sr) = clip(case["clip"].as_str().unwrap());
         assert_eq!(u64::from(sr), case["params"]["sr"].as_u64().unwrap());
         let cfg = config_of(&case["params"]);
-        let golden: ArrayD<f64> = read_npy(dir().join(case["file"].as_str().unwrap())).unwrap();
+        let golden: ArrayD<f64> =
+            read_npy(common::golden_dir(SET).join(case["file"].as_str().unwrap())).unwrap();
         let golden: Array1<f64> = golden.into_dimensionality::<Ix1>().unwrap();
         let got = yin(&y, sr, &cfg).unwrap();
         assert_eq!(got.len(), golden.len(), "{}", case["name"]);
