@@ -72,6 +72,9 @@ def parse_args(argv=None):
                    help="also run ser's bench_models binary (target/release/examples/"
                         "bench_models) with the same shape, batch, steps and threads "
                         "(RAYON_NUM_THREADS) right after PyTorch, and print the ratios")
+    p.add_argument("--profile", type=int, metavar="N", default=0,
+                   help="after the timings, profile N training steps and N inference "
+                        "batches with torch.profiler and print the ops by self CPU time")
     args = p.parse_args(argv)
     if args.shape is None:
         args.shape = [parse_shape(s) for s in DEFAULT_SHAPES]
@@ -174,6 +177,8 @@ def bench_shape(shape, args) -> dict:
     model.eval()
     timed(infer, args.warmup)
     infer_times = timed(infer, args.steps)
+    if args.profile:
+        profile(train_step, infer, model, args)
     return {
         "framework": "pytorch",
         "torch": torch.__version__.split("+")[0],
@@ -189,6 +194,23 @@ def bench_shape(shape, args) -> dict:
         "infer_batch_min_s": round(min(infer_times), 6),
         "cpu": platform.processor() or platform.machine(),
     }
+
+
+def profile(train_step, infer, model, args) -> None:
+    """Prints torch.profiler's per-op table (self CPU time) for training and inference."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    for name, fn, mode in (("train step", train_step, model.train),
+                           ("inference batch", infer, model.eval)):
+        mode()
+        with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(args.profile):
+                fn()
+        print(f"== torch.profiler: {args.profile} x {name}, {args.threads} thread(s)",
+              file=sys.stderr)
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25),
+              file=sys.stderr)
 
 
 def main() -> None:

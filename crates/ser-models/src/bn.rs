@@ -13,7 +13,7 @@ use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor, Var};
 use candle_nn::{Init, VarBuilder};
 use rayon::prelude::*;
 
-use crate::ops::zeroed;
+use crate::ops::{with_slice, zeroed};
 
 /// Per-channel batch statistics of the last forward pass: mean and 1/√(var + eps).
 type Stats = Arc<Mutex<Option<(Vec<f32>, Vec<f32>, Vec<f32>)>>>;
@@ -147,45 +147,141 @@ impl CustomOp3 for FusedBnRelu {
         };
         let (b, c, h, w) = x.dims4()?;
         let hw = h * w;
-        let x = x.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let y = res.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let g = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+        let (x, y, g) = (x.contiguous()?, res.contiguous()?, grad.contiguous()?);
         let gamma_v = gamma.to_vec1::<f32>()?;
-        // Σ dy' and Σ dy'·x̂ per channel, dy' = dy where the ReLU passed.
-        let sums = channel_sums(b, c, |ch, p| {
-            let r = p * hw..(p + 1) * hw;
-            let (xs, ys, gs) = (&x[r.clone()], &y[r.clone()], &g[r]);
-            let (m, s) = (mean[ch], invstd[ch]);
-            let dy = |y: f32, g: f32| if y > 0.0 { g } else { 0.0 };
-            (
-                lanes_sum3(ys, gs, gs, |y, g, _| dy(y, g)),
-                lanes_sum3(xs, ys, gs, |x, y, g| dy(y, g) * (x - m)) * f64::from(s),
-            )
-        });
-        let n = (b * hw) as f32;
-        let dbeta: Vec<f32> = sums.iter().map(|s| s.0 as f32).collect();
-        let dgamma: Vec<f32> = sums.iter().map(|s| s.1 as f32).collect();
-        let mut dx = zeroed(x.len());
-        dx.par_chunks_mut(hw.max(1))
-            .enumerate()
-            .for_each(|(p, out)| {
-                let ch = p % c;
-                let k = gamma_v[ch] * invstd[ch] / n;
-                let (m, s, db, dg) = (mean[ch], invstd[ch], dbeta[ch], dgamma[ch]);
-                let r = p * hw..(p + 1) * hw;
-                let (xs, ys, gs) = (&x[r.clone()], &y[r.clone()], &g[r]);
-                for (((o, &xv), &yv), &gv) in out.iter_mut().zip(xs).zip(ys).zip(gs) {
-                    let dy = if yv > 0.0 { gv } else { 0.0 };
-                    let xhat = (xv - m) * s;
-                    *o = k * (n * dy - db - xhat * dg);
-                }
-            });
+        let (dx, dgamma, dbeta) = with_slice(&x, |x| {
+            with_slice(&y, |y| {
+                with_slice(&g, |g| bwd_cpu(x, y, g, b, c, hw, &gamma_v, &mean, &invstd))
+            })
+        })???;
         let dev = grad.device();
         Ok((
             Some(Tensor::from_vec(dx, (b, c, h, w), dev)?),
             Some(Tensor::from_vec(dgamma, c, dev)?),
             Some(Tensor::from_vec(dbeta, c, dev)?),
         ))
+    }
+}
+
+/// The training backward pass over borrowed slices: (∂x, ∂γ, ∂β).
+#[allow(clippy::too_many_arguments)]
+fn bwd_cpu(
+    x: &[f32],
+    y: &[f32],
+    g: &[f32],
+    b: usize,
+    c: usize,
+    hw: usize,
+    gamma_v: &[f32],
+    mean: &[f32],
+    invstd: &[f32],
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    // Σ dy' and Σ dy'·x̂ per channel, dy' = dy where the ReLU passed.
+    let sums = channel_sums(b, c, |ch, p| {
+        let r = p * hw..(p + 1) * hw;
+        let (xs, ys, gs) = (&x[r.clone()], &y[r.clone()], &g[r]);
+        let (m, s) = (mean[ch], invstd[ch]);
+        let dy = |y: f32, g: f32| if y > 0.0 { g } else { 0.0 };
+        (
+            lanes_sum3(ys, gs, gs, |y, g, _| dy(y, g)),
+            lanes_sum3(xs, ys, gs, |x, y, g| dy(y, g) * (x - m)) * f64::from(s),
+        )
+    });
+    let n = (b * hw) as f32;
+    let dbeta: Vec<f32> = sums.iter().map(|s| s.0 as f32).collect();
+    let dgamma: Vec<f32> = sums.iter().map(|s| s.1 as f32).collect();
+    let mut dx = zeroed(x.len());
+    dx.par_chunks_mut(hw.max(1))
+        .enumerate()
+        .for_each(|(p, out)| {
+            let ch = p % c;
+            let k = gamma_v[ch] * invstd[ch] / n;
+            let (m, s, db, dg) = (mean[ch], invstd[ch], dbeta[ch], dgamma[ch]);
+            let r = p * hw..(p + 1) * hw;
+            let (xs, ys, gs) = (&x[r.clone()], &y[r.clone()], &g[r]);
+            for (((o, &xv), &yv), &gv) in out.iter_mut().zip(xs).zip(ys).zip(gs) {
+                let dy = if yv > 0.0 { gv } else { 0.0 };
+                let xhat = (xv - m) * s;
+                *o = k * (n * dy - db - xhat * dg);
+            }
+        });
+    (dx, dgamma, dbeta)
+}
+
+/// BatchNorm with running statistics, then ReLU, in one pass over the activations:
+/// `max(0, (x − mean) / std · γ + β)`, element for element the arithmetic of the five
+/// candle operations it replaces (so the same numbers, bit for bit).
+struct EvalBnRelu {
+    /// Running mean per channel.
+    mean: Vec<f32>,
+    /// `√(running var + eps)` per channel.
+    std: Vec<f32>,
+}
+
+impl CustomOp3 for EvalBnRelu {
+    fn name(&self) -> &'static str {
+        "ser-batchnorm-relu-eval"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (_, c, h, w) = l1.shape().dims4()?;
+        let hw = h * w;
+        let x = slice(s1, l1, "input")?;
+        let gamma = slice(s2, l2, "weight")?;
+        let beta = slice(s3, l3, "bias")?;
+        if gamma.len() != c || beta.len() != c || self.mean.len() != c || self.std.len() != c {
+            candle_core::bail!("batch-norm: {c} channels but parameters of other lengths");
+        }
+        let mut y = zeroed(x.len());
+        y.par_chunks_mut(hw.max(1))
+            .enumerate()
+            .for_each(|(p, out)| {
+                let ch = p % c;
+                let (m, s, g, bt) = (self.mean[ch], self.std[ch], gamma[ch], beta[ch]);
+                let src = &x[p * hw..(p + 1) * hw];
+                for (o, v) in out.iter_mut().zip(src) {
+                    *o = ((v - m) / s * g + bt).max(0.0);
+                }
+            });
+        Ok((CpuStorage::F32(y), l1.shape().clone()))
+    }
+
+    /// Gradients for the rare case of training through a layer in evaluation mode, with
+    /// candle's operations.
+    #[allow(clippy::type_complexity)]
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        _beta: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let c = self.mean.len();
+        let dev = x.device();
+        let shape = (1, c, 1, 1);
+        let mean = Tensor::from_slice(&self.mean, shape, dev)?;
+        let std = Tensor::from_slice(&self.std, shape, dev)?;
+        let gy = (grad * res.gt(0.0)?.to_dtype(grad.dtype())?)?;
+        let xhat = x.broadcast_sub(&mean)?.broadcast_div(&std)?;
+        let per_channel = |t: &Tensor| {
+            t.sum_keepdim(3)?
+                .sum_keepdim(2)?
+                .sum_keepdim(0)?
+                .flatten_all()
+        };
+        let dgamma = per_channel(&(&gy * &xhat)?)?;
+        let dbeta = per_channel(&gy)?;
+        let dx = gy.broadcast_mul(&gamma.reshape(shape)?.broadcast_div(&std)?)?;
+        Ok((Some(dx), Some(dgamma), Some(dbeta)))
     }
 }
 
@@ -250,6 +346,16 @@ impl BatchNormRelu {
             candle_core::bail!("batch-norm: input has {cx} channels, expected {c}");
         }
         let shape = (1, c, 1, 1);
+        if !train && fused && x.device().is_cpu() && x.dtype() == DType::F32 {
+            let mean = self.running_mean.as_detached_tensor().to_vec1::<f32>()?;
+            let var = self.running_var.as_detached_tensor().to_vec1::<f32>()?;
+            // √(var + eps) in f32, as candle's `(var + eps).sqrt()` below computes it.
+            let std = var.iter().map(|v| (v + self.eps as f32).sqrt()).collect();
+            let op = EvalBnRelu { mean, std };
+            return x
+                .contiguous()?
+                .apply_op3_arc(&self.weight, &self.bias, Arc::new(Box::new(op)));
+        }
         if !train {
             let mean = self.running_mean.as_detached_tensor().reshape(shape)?;
             let std = (self.running_var.as_detached_tensor() + self.eps)?

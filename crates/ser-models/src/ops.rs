@@ -163,7 +163,7 @@ fn f32_slice<'a>(
 pub struct Conv2dOp(pub ConvGeometry);
 
 /// Runs `f` on the f32 data of a contiguous CPU tensor, without copying it.
-fn with_slice<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> candle_core::Result<R> {
+pub(crate) fn with_slice<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> candle_core::Result<R> {
     let (storage, layout) = t.storage_and_layout();
     match &*storage {
         candle_core::Storage::Cpu(CpuStorage::F32(v)) => match layout.contiguous_offsets() {

@@ -372,6 +372,9 @@ fn generic_ops_match_the_cpu_fast_paths(dev: &Device) -> Res {
         let y = forward(&x, true);
         let gs = backward_against(&y, &g);
         let eval = forward(&x, false);
+        // Gradients through evaluation mode (fine-tuning with frozen statistics).
+        let eval_gs = backward_against(&eval, &g);
+        let eval_generic = bn.forward_t_generic(&x, false).unwrap();
         [
             y,
             gs.get(&x).unwrap().clone(),
@@ -380,6 +383,10 @@ fn generic_ops_match_the_cpu_fast_paths(dev: &Device) -> Res {
             store.get("running_mean").unwrap().as_tensor().clone(),
             store.get("running_var").unwrap().as_tensor().clone(),
             eval,
+            eval_gs.get(&x).unwrap().clone(),
+            eval_gs.get(&wv).unwrap().clone(),
+            eval_gs.get(&bv).unwrap().clone(),
+            eval_generic,
         ]
     };
     let (fast, generic) = (run(false, &CPU), run(true, dev));
@@ -391,10 +398,15 @@ fn generic_ops_match_the_cpu_fast_paths(dev: &Device) -> Res {
         "running mean",
         "running var",
         "batch-norm eval",
+        "batch-norm eval grad x",
+        "batch-norm eval grad weight",
+        "batch-norm eval grad bias",
     ];
     for (name, (a, b)) in names.iter().zip(generic.iter().zip(&fast)) {
         assert_same(name, a, b);
     }
+    // The fused evaluation pass does the generic path's arithmetic element for element.
+    assert_bits_equal("batch-norm eval (fused)", &fast[6], &fast[10]);
 
     // 2×2 max pooling on an odd-sized input.
     let x = uniform(&mut rng, &[2, 3, 7, 9], -1.0, 1.0, &CPU);
