@@ -124,6 +124,33 @@ fn max_pool_matches_candle_forward_and_routes_gradient_to_the_first_maximum() {
 }
 
 #[test]
+fn max_pool_windows_with_nan_zero_signs_and_odd_edges() {
+    let nan = f32::NAN;
+    // Four windows of a 2×9 map (the last column is outside every window):
+    // [NaN, 2 | NaN, 5] → 5 at the last cell; all NaN → NaN, gradient to the first cell;
+    // [-0, 0 | 0, -0] → the first (−0); [1, NaN | 1, 0] → the first 1.
+    let rows = [
+        [nan, 2.0, nan, nan, -0.0, 0.0, 1.0, nan, 9.0],
+        [nan, 5.0, nan, nan, 0.0, -0.0, 1.0, 0.0, 9.0],
+    ];
+    let t = Var::from_tensor(&Tensor::new(&[[rows]], &Device::Cpu).unwrap()).unwrap();
+    let y = max_pool2x2(&t).unwrap();
+    let got: Vec<f32> = y.flatten_all().unwrap().to_vec1().unwrap();
+    assert_eq!(got[0], 5.0);
+    assert!(got[1].is_nan());
+    assert_eq!(got[2].to_bits(), (-0.0f32).to_bits());
+    assert_eq!(got[3], 1.0);
+    let w = Tensor::new(&[[[[10f32, 20.0, 30.0, 40.0]]]], &Device::Cpu).unwrap();
+    let g = (y * w).unwrap().sum_all().unwrap().backward().unwrap();
+    let got: Vec<f32> = g.get(&t).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+    let want = [
+        [0.0, 0.0, 20.0, 0.0, 30.0, 0.0, 40.0, 0.0, 0.0],
+        [0.0, 10.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    ];
+    assert_eq!(got, want.concat());
+}
+
+#[test]
 fn dropout_is_seeded_and_scaled() {
     let x = Tensor::ones((1000,), DType::F32, &Device::Cpu).unwrap();
     let a = ser_models::ops::dropout(&x, 0.25, 7).unwrap();
