@@ -51,6 +51,7 @@
 //! | research log-mel | [`LogMel`] with [`LogMelConfig::research`] (the default) | the pipeline above, in one call |
 //! | librosa's log-mel | [`LogMel`] with [`LogMelConfig::librosa`] | `librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr))` |
 //! | per-utterance CMVN (per band, over frames) | [`cmvn()`], [`cmvn_in_place`] ([`CmvnConfig`]: mean-only option, `eps` floor) | numpy: `(x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)` |
+//! | Kaldi filterbank features (Povey window, VTLN warp, energy column; `(frames, bins)`) | [`kaldi_fbank`], [`KaldiFbank`] ([`KaldiFbankConfig`]) | `torchaudio.compliance.kaldi.fbank` (not librosa) |
 //! | many files | [`extract_batch`] | — |
 //!
 //! Parity with librosa is checked by tests against golden files that librosa wrote
@@ -79,6 +80,7 @@ pub mod db;
 pub mod delta;
 pub mod emphasis;
 pub mod error;
+pub mod kaldi;
 mod kernels;
 pub mod logmel;
 pub mod mel;
@@ -103,6 +105,10 @@ pub use emphasis::{
     PREEMPHASIS_COEF, deemphasis, deemphasis_in_place, preemphasis, preemphasis_in_place,
 };
 pub use error::{Error, Result};
+pub use kaldi::{
+    KaldiFbank, KaldiFbankConfig, KaldiWindow, kaldi_fbank, kaldi_inverse_mel_scale,
+    kaldi_mel_scale, vtln_warp_freq,
+};
 pub use logmel::{LogMel, LogMelConfig, MAX_DURATION_SECS, SilencePolicy};
 pub use mel::{
     MelConfig, MelFilterbank, MelNorm, MelScale, MelSpectrogram, MelSpectrogramConfig,
