@@ -20,7 +20,8 @@
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
+
+use crate::par::prelude::*;
 
 /// `n` zeros, written into freshly allocated (not `calloc`ed) memory.
 ///
