@@ -47,6 +47,7 @@
 //! | RMS level, zero-crossing rate | [`rms`], [`zero_crossing_rate`] | `librosa.feature.rms`, `zero_crossing_rate` |
 //! | spectral descriptors | [`spectral_centroid`], [`spectral_bandwidth`], [`spectral_rolloff`], [`spectral_flatness`], [`spectral_contrast`] | `librosa.feature.spectral_*` |
 //! | chromagram | [`chroma_stft`], [`chroma_filterbank`] (given `tuning`) | `librosa.feature.chroma_stft`, `librosa.filters.chroma` |
+//! | `f64` in and out | `Stft<f64>`, `MelFilterbank<f64>`, `MelSpectrogram<f64>` ([`Stft::plan`], [`MelFilterbank::build`], [`MelSpectrogram::plan`]), [`power_to_db()`] on `f64` ([`Sample`]) | librosa on float64 input (`dtype=np.float64`) |
 //! | f0 (YIN pitch) | [`yin`] ([`YinConfig`]) | `librosa.yin` |
 //! | research log-mel | [`LogMel`] with [`LogMelConfig::research`] (the default) | the pipeline above, in one call |
 //! | librosa's log-mel | [`LogMel`] with [`LogMelConfig::librosa`] | `librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr))` |
@@ -89,6 +90,7 @@ pub mod normalize;
 pub mod pad;
 pub mod pitch;
 pub mod resample;
+pub mod sample;
 pub mod spectral;
 pub mod stft;
 pub mod trim;
@@ -124,6 +126,7 @@ pub use resample::{
     MAX_FFT_BLOCK, Resampler, SAMPLE_RATES, StreamingResampler, check_sample_rate, resample,
     resample_cached,
 };
+pub use sample::Sample;
 pub use spectral::{
     BandwidthConfig, ContrastConfig, ContrastScale, FlatnessConfig, FrameConfig, rms,
     spectral_bandwidth, spectral_centroid, spectral_contrast, spectral_flatness, spectral_rolloff,
