@@ -46,7 +46,8 @@
 //! | delta, delta-delta | [`delta()`] | `librosa.feature.delta` |
 //! | RMS level, zero-crossing rate | [`rms`], [`zero_crossing_rate`] | `librosa.feature.rms`, `zero_crossing_rate` |
 //! | spectral descriptors | [`spectral_centroid`], [`spectral_bandwidth`], [`spectral_rolloff`], [`spectral_flatness`], [`spectral_contrast`] | `librosa.feature.spectral_*` |
-//! | chromagram | [`chroma_stft`], [`chroma_filterbank`] (given `tuning`) | `librosa.feature.chroma_stft`, `librosa.filters.chroma` |
+//! | chromagram | [`chroma_stft`], [`chroma_filterbank`] (`tuning` given, or `None`: estimated) | `librosa.feature.chroma_stft`, `librosa.filters.chroma` |
+//! | pitch peaks, tuning estimate | [`piptrack`], [`estimate_tuning`], [`pitch_tuning`] | `librosa.piptrack`, `librosa.estimate_tuning`, `librosa.pitch_tuning` |
 //! | `f64` in and out | `Stft<f64>`, `MelFilterbank<f64>`, `MelSpectrogram<f64>` ([`Stft::plan`], [`MelFilterbank::build`], [`MelSpectrogram::plan`]), [`power_to_db()`] on `f64` ([`Sample`]) | librosa on float64 input (`dtype=np.float64`) |
 //! | f0 (YIN pitch) | [`yin`] ([`YinConfig`]) | `librosa.yin` |
 //! | research log-mel | [`LogMel`] with [`LogMelConfig::research`] (the default) | the pipeline above, in one call |
@@ -94,6 +95,7 @@ pub mod sample;
 pub mod spectral;
 pub mod stft;
 pub mod trim;
+pub mod tuning;
 pub mod window;
 
 pub use activity::{SpeechGate, SpeechGateConfig};
@@ -134,6 +136,7 @@ pub use spectral::{
 };
 pub use stft::{IstftScratch, PadMode, Precision, Stft, StftConfig, StftScratch, StreamingStft};
 pub use trim::{TrimConfig, trim, trim_slice};
+pub use tuning::{PiptrackConfig, TuningConfig, estimate_tuning, piptrack, pitch_tuning};
 pub use window::Window;
 
 /// Turns a waveform into features. Implemented by [`LogMel`]; implement it for your own
