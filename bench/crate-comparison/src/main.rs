@@ -15,7 +15,8 @@
 //!
 //! Timing: one thread, each crate's planned objects built once outside the clock where its
 //! API allows (noted per crate), 3 warm-up passes over the clips, then the median over
-//! `--runs` passes (default 50) of the time per clip.
+//! `--runs` passes (default 50) of the time per clip: this thread's CPU time (what the work
+//! costs, steady on a busy machine) and the wall-clock time.
 //!
 //! ```text
 //! cargo run --release -- [--runs 50] [--data data]
@@ -228,6 +229,21 @@ fn aus() -> Result<Contender> {
     })
 }
 
+/// This thread's CPU time in seconds (`CLOCK_THREAD_CPUTIME_ID`): unlike the wall clock, it
+/// does not count time spent waiting for a core that other processes hold.
+fn thread_cpu_secs() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant libc defines.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return f64::NAN;
+    }
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -274,9 +290,9 @@ fn main() -> Result<()> {
         aus()?,
     ];
     println!(
-        "\n| crate | version | max abs error (dB) | mean abs error (dB) | ms per clip (median) |"
+        "\n| crate | version | max abs error (dB) | mean abs error (dB) | CPU ms per clip | wall ms per clip |"
     );
-    println!("|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|");
     let mut notes = Vec::new();
     for mut c in contenders {
         // Exactness.
@@ -304,20 +320,24 @@ fn main() -> Result<()> {
             }
         }
         let mut per_clip = Vec::with_capacity(runs);
+        let mut cpu_per_clip = Vec::with_capacity(runs);
         for _ in 0..runs {
-            let t0 = Instant::now();
+            let (t0, c0) = (Instant::now(), thread_cpu_secs());
             for y in &clips {
                 std::hint::black_box((c.run)(std::hint::black_box(y))?);
             }
+            cpu_per_clip.push((thread_cpu_secs() - c0) * 1e3 / n_clips as f64);
             per_clip.push(t0.elapsed().as_secs_f64() * 1e3 / n_clips as f64);
         }
         let ms = median(&mut per_clip);
+        let cpu_ms = median(&mut cpu_per_clip);
         println!(
-            "| {} | {} | {:.2e} | {:.2e} | {:.3} |",
+            "| {} | {} | {:.2e} | {:.2e} | {:.3} | {:.3} |",
             c.name,
             c.version,
             max,
             sum / count as f64,
+            cpu_ms,
             ms
         );
         notes.push(format!("- {}: {}", c.name, c.notes));
