@@ -9,19 +9,6 @@
 //! librosa's (FFT of the zero-padded frame, its power spectrum, inverse FFT), in `f64`;
 //! librosa computes it in `f32`, hence f0 differences of up to about `6e-5` relative
 //! (see `tests/yin.rs`). Unvoiced frames get an f0 too, as in librosa: YIN never says "none".
-//!
-//! ```
-//! use ser_dsp::{YinConfig, yin};
-//!
-//! // 0.5 s of a 220 Hz tone at 16 kHz.
-//! let y: Vec<f32> = (0..8000)
-//!     .map(|n| (2.0 * std::f32::consts::PI * 220.0 * n as f32 / 16_000.0).sin())
-//!     .collect();
-//! let f0 = yin(&y, 16_000, &YinConfig::new(65.0, 2000.0))?; // 2048-sample frames, hop 512
-//! assert_eq!(f0.len(), 16);
-//! assert!((f0[8] - 220.0).abs() < 0.5);
-//! # Ok::<(), ser_dsp::Error>(())
-//! ```
 
 use ndarray::Array1;
 
@@ -117,6 +104,19 @@ impl YinConfig {
 /// The f0 of each frame of `y`, in Hz, as `librosa.yin(y, fmin=config.fmin,
 /// fmax=config.fmax, sr=sample_rate, frame_length, hop_length, trough_threshold, center,
 /// pad_mode='constant')`.
+///
+/// ```
+/// use ser_dsp::{YinConfig, yin};
+///
+/// // 0.5 s of a 220 Hz tone at 16 kHz.
+/// let y: Vec<f32> = (0..8000)
+///     .map(|n| (2.0 * std::f32::consts::PI * 220.0 * n as f32 / 16_000.0).sin())
+///     .collect();
+/// let f0 = yin(&y, 16_000, &YinConfig::new(65.0, 2000.0))?; // 2048-sample frames, hop 512
+/// assert_eq!(f0.len(), 16);
+/// assert!((f0[8] - 220.0).abs() < 0.5);
+/// # Ok::<(), ser_dsp::Error>(())
+/// ```
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] (see [`YinConfig::validate`]), [`Error::ZeroSampleRate`],
