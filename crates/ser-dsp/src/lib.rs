@@ -50,6 +50,7 @@
 //! | pitch peaks, tuning estimate | [`piptrack`], [`estimate_tuning`], [`pitch_tuning`] | `librosa.piptrack`, `librosa.estimate_tuning`, `librosa.pitch_tuning` |
 //! | `f64` in and out | `Stft<f64>`, `MelFilterbank<f64>`, `MelSpectrogram<f64>` ([`Stft::plan`], [`MelFilterbank::build`], [`MelSpectrogram::plan`]), [`power_to_db()`] on `f64` ([`Sample`]) | librosa on float64 input (`dtype=np.float64`) |
 //! | f0 (YIN pitch) | [`yin`] ([`YinConfig`]) | `librosa.yin` |
+//! | f0, voicing and its probability (probabilistic YIN) | [`pyin`] ([`PyinConfig`], [`Pyin`]) | `librosa.pyin` |
 //! | research log-mel | [`LogMel`] with [`LogMelConfig::research`] (the default) | the pipeline above, in one call |
 //! | librosa's log-mel | [`LogMel`] with [`LogMelConfig::librosa`] | `librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr))` |
 //! | per-utterance CMVN (per band, over frames) | [`cmvn()`], [`cmvn_in_place`] ([`CmvnConfig`]: mean-only option, `eps` floor) | numpy: `(x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)` |
@@ -122,7 +123,7 @@ pub use mfcc::{Mfcc, MfccConfig};
 pub use ndarray;
 pub use normalize::peak_normalize;
 pub use pad::{Crop, pad_or_truncate, pad_or_truncate_in_place};
-pub use pitch::{YinConfig, yin};
+pub use pitch::{FillNa, Pyin, PyinConfig, YinConfig, pyin, yin};
 pub use realfft::num_complex;
 pub use resample::{
     MAX_FFT_BLOCK, Resampler, SAMPLE_RATES, StreamingResampler, check_sample_rate, resample,
