@@ -6,6 +6,7 @@
 //! cargo run --release --example features -- ../shared/corpus/RAVDESS --out feats/
 //! cargo run --release --example features -- clip.wav --out clip.npy --preset librosa --sample-rate 22050
 //! cargo run --release --example features -- clip.wav --out mfcc.npy --mfcc 20 --deltas
+//! cargo run --release --example features -- clip.flac --out clip.npy --preset librosa --pitch
 //! ```
 //!
 //! `--preset research` (the default) is the research pipeline, `LogMelConfig::research()`;
@@ -14,6 +15,11 @@
 //! fmax = Nyquist, ref 1.0). The other feature flags, when given, override the preset's value.
 //! `--mfcc N` writes N MFCCs of that log-mel instead (`librosa.feature.mfcc(S=...)`), and
 //! `--deltas` appends their first and second deltas as rows (`librosa.feature.delta`).
+//! `--pitch` also writes the f0 track beside each output, `<name>.f0.npy` (`clip.npy` ->
+//! `clip.f0.npy`): float32, shape `(n_frames,)`, Hz, NaN where unvoiced, as
+//! `librosa.pyin(y, fmin=65.41, fmax=2093.0, sr=sr)[0]` (frame_length 2048, hop 512, the
+//! other parameters librosa's defaults) on the whole file at `--sample-rate` (resampled if
+//! needed; never normalised, trimmed or cropped, whatever the preset).
 //!
 //! One input file and an `OUT` ending in `.npy`: writes the log-mel there, float32, shape
 //! `(n_mels, n_frames)`. Otherwise `OUT` is a directory with one `.npy` per audio file (same
@@ -30,9 +36,13 @@ use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use ser_core::Overwrite;
+use ser_dsp::ndarray::Array1;
 use ser_dsp::ndarray::{self, Array2, Axis};
-use ser_dsp::{Crop, DeltaConfig, LogMel, LogMelConfig, Mfcc, MfccConfig, SilencePolicy, delta};
-use ser_examples::{Input, collect_inputs, run, write_npy, write_spectrogram_png};
+use ser_dsp::{
+    Crop, DeltaConfig, LogMel, LogMelConfig, Mfcc, MfccConfig, PyinConfig, SilencePolicy, delta,
+    pyin,
+};
+use ser_examples::{Input, collect_inputs, run, write_atomic, write_npy, write_spectrogram_png};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Preset {
@@ -114,6 +124,12 @@ struct Args {
     /// orders 1 and 2): 3 x the rows. Needs at least 9 frames.
     #[arg(long)]
     deltas: bool,
+    /// Also write each file's f0 in Hz per frame to `<name>.f0.npy` beside its output
+    /// (float32, NaN where unvoiced): `librosa.pyin(y, fmin=65.41, fmax=2093.0, sr=sr)`,
+    /// frame 2048, hop 512, on the whole file at --sample-rate (never normalised, trimmed or
+    /// cropped).
+    #[arg(long)]
+    pitch: bool,
     /// Worker threads (default: all cores; 1 to 256).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     threads: Option<u16>,
@@ -166,11 +182,25 @@ fn config(a: &Args) -> Result<LogMelConfig> {
     })
 }
 
-/// What is written for each file: the log-mel, or its MFCCs, with deltas if asked.
+/// `--pitch`'s settings: librosa's `pyin` with fmin 65.41 Hz, fmax 2093.0 Hz, 2048-sample
+/// frames every 512 samples.
+fn pitch_config() -> PyinConfig {
+    PyinConfig::new(65.41, 2093.0).with_frames(2048, Some(512))
+}
+
+/// Where `--pitch` writes the f0 track of the features written to `out`: `<name>.f0.npy`.
+fn f0_path(out: &Path) -> PathBuf {
+    out.with_extension("f0.npy")
+}
+
+/// What is written for each file: the log-mel, or its MFCCs, with deltas if asked, and the
+/// f0 track with `--pitch`.
 struct Features {
     logmel: LogMel,
     mfcc: Option<Mfcc>,
     deltas: bool,
+    /// `--pitch`: pYIN's settings and the rate it runs at.
+    pitch: Option<(PyinConfig, u32)>,
 }
 
 impl Features {
@@ -190,15 +220,44 @@ impl Features {
             ),
             None => None,
         };
+        let pitch = if a.pitch {
+            let p = pitch_config();
+            p.validate(config.sample_rate).with_context(|| {
+                format!(
+                    "--pitch at --sample-rate {} (fmax 2093 Hz needs 4186 Hz or more)",
+                    config.sample_rate
+                )
+            })?;
+            Some((p, config.sample_rate))
+        } else {
+            None
+        };
         Ok(Self {
             logmel,
             mfcc,
             deltas: a.deltas,
+            pitch,
         })
     }
 
-    /// The features of `audio`.
-    fn extract(&self, audio: ser_dsp::Audio) -> Result<Array2<f32>> {
+    /// `--pitch`'s f0 track of `audio` (Hz per frame, NaN where unvoiced), at the target rate.
+    fn f0(&self, audio: &ser_dsp::Audio) -> Result<Option<Array1<f32>>> {
+        let Some((config, sr)) = &self.pitch else {
+            return Ok(None);
+        };
+        let resampled;
+        let y = if audio.sample_rate() == *sr {
+            audio.samples()
+        } else {
+            resampled = ser_dsp::resample_cached(audio.samples(), audio.sample_rate(), *sr)?;
+            &resampled[..]
+        };
+        Ok(Some(pyin(y, *sr, config).context("--pitch")?.f0))
+    }
+
+    /// The features of `audio`, and its f0 track with `--pitch`.
+    fn extract(&self, audio: ser_dsp::Audio) -> Result<(Array2<f32>, Option<Array1<f32>>)> {
+        let f0 = self.f0(&audio)?;
         let mut x = self.logmel.extract_owned(audio)?;
         if let Some(mfcc) = &self.mfcc {
             x = mfcc.from_db(x.view())?;
@@ -208,16 +267,22 @@ impl Features {
             let d2 = delta(x.view(), &DeltaConfig::new(2)).context("--deltas")?;
             x = ndarray::concatenate(Axis(0), &[x.view(), d1.view(), d2.view()])?;
         }
-        Ok(x)
+        Ok((x, f0))
     }
 }
 
 fn one(features: &Features, input: &Path, out: &Path, a: &Args) -> Result<(usize, usize)> {
     let audio = ser_audio_io::load(input)?;
-    let features = features
+    let (features, f0) = features
         .extract(audio)
         .with_context(|| input.display().to_string())?;
     write_npy(out, &features, Overwrite::replace_if(a.overwrite))?;
+    if let Some(f0) = f0 {
+        use ndarray_npy::WriteNpyExt;
+        write_atomic(&f0_path(out), Overwrite::replace_if(a.overwrite), |w| {
+            Ok(f0.write_npy(w)?)
+        })?;
+    }
     if a.png {
         write_spectrogram_png(
             &out.with_extension("png"),
@@ -409,7 +474,8 @@ mod tests {
             .map(|i| 0.5 * (i as f32 * 0.07).sin() * (1.0 + (i as f32 * 0.0003).sin()))
             .collect();
         let audio = ser_dsp::Audio::new(y, 16_000).unwrap();
-        let x = f.extract(audio.clone()).unwrap();
+        let (x, f0) = f.extract(audio.clone()).unwrap();
+        assert!(f0.is_none());
         assert_eq!(
             x.dim(),
             (60, 94),
@@ -422,9 +488,73 @@ mod tests {
         let d1 = delta(m.view(), &DeltaConfig::new(1)).unwrap();
         assert_eq!(x.slice(ndarray::s![20..40, ..]), d1);
         assert!(parse(&["--mfcc", "0"]).is_err());
+        assert!(!parse(&[]).unwrap().pitch);
         assert!(
             Features::new(&parse(&["--mfcc", "129"]).unwrap()).is_err(),
             "more than n_mels"
         );
+    }
+
+    #[test]
+    fn pitch_is_librosas_pyin_on_the_file_at_the_target_rate() {
+        // fixtures/audio/speech_22k.wav at --sample-rate 16000: the f0 track is pyin's on
+        // the resampled file, whatever the preset does to the log-mel.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let clip = root.join("fixtures/audio/speech_22k.wav");
+        let dir = std::env::temp_dir().join(format!("ser-features-pitch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("speech.npy");
+        let argv = [
+            "features",
+            clip.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--preset",
+            "librosa",
+            "--sample-rate",
+            "16000",
+            "--pitch",
+            "--overwrite",
+        ];
+        let a = Args::try_parse_from(argv).unwrap();
+        let f = Features::new(&a).unwrap();
+        one(&f, &clip, &out, &a).unwrap();
+        let written: Array1<f32> = ndarray_npy::read_npy(dir.join("speech.f0.npy")).unwrap();
+
+        let audio = ser_audio_io::load(&clip).unwrap();
+        assert_eq!(audio.sample_rate(), 22_050);
+        let y = ser_dsp::resample(audio.samples(), 22_050, 16_000).unwrap();
+        let want = pyin(&y, 16_000, &PyinConfig::new(65.41, 2093.0))
+            .unwrap()
+            .f0;
+        assert_eq!(written.len(), 1 + y.len() / 512);
+        assert_eq!(written.len(), want.len());
+        for (w, g) in written.iter().zip(&want) {
+            assert!(w == g || (w.is_nan() && g.is_nan()), "{w} vs {g}");
+        }
+        let voiced = written.iter().filter(|v| !v.is_nan()).count();
+        assert!(
+            voiced > written.len() / 2,
+            "speech: {voiced} of {}",
+            written.len()
+        );
+        assert!(
+            written
+                .iter()
+                .filter(|v| !v.is_nan())
+                .all(|v| (65.0..2100.0).contains(v))
+        );
+        // The log-mel beside it is unchanged by --pitch.
+        let x: Array2<f32> = ndarray_npy::read_npy(&out).unwrap();
+        let (plain, _) = Features::new(&parse(&["--preset", "librosa"]).unwrap())
+            .unwrap()
+            .extract(ser_audio_io::load(&clip).unwrap())
+            .unwrap();
+        assert_eq!(x, plain);
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        // Below 4186 Hz, fmax 2093 Hz is above Nyquist: refused before any work.
+        assert!(Features::new(&parse(&["--pitch", "--sample-rate", "4000"]).unwrap()).is_err());
+        assert_eq!(f0_path(Path::new("a/b.npy")), Path::new("a/b.f0.npy"));
     }
 }

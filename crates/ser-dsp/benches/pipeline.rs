@@ -59,6 +59,12 @@ fn stages(c: &mut Criterion) {
     g.bench_function("stft_power_f64", |b| {
         b.iter(|| stft64.power(black_box(&three)).unwrap())
     });
+    // f64 samples in and out (`Stft<f64>`), against f32 in and out at f64 precision above.
+    let three64: Vec<f64> = three.iter().map(|&v| f64::from(v)).collect();
+    let stft64_in = Stft::<f64>::plan(StftConfig::default()).unwrap();
+    g.bench_function("stft_power_f64_input", |b| {
+        b.iter(|| stft64_in.power(black_box(&three64)).unwrap())
+    });
     let mut mel_config = MelSpectrogramConfig::default();
     mel_config.stft.hop_length = Some(512);
     mel_config.mel.fmax = Some(8000.0);
@@ -68,6 +74,14 @@ fn stages(c: &mut Criterion) {
         b.iter(|| mel.filterbank().apply(black_box(power.view())).unwrap())
     });
     let m = mel.compute(&three).unwrap();
+    // The whole mel spectrogram, f32 (the default f32 FFT) and f64 in and out.
+    let mel64 = MelSpectrogram::<f64>::plan(mel_config).unwrap();
+    g.bench_function("mel_spectrogram_f32", |b| {
+        b.iter(|| mel.compute(black_box(&three)).unwrap())
+    });
+    g.bench_function("mel_spectrogram_f64_input", |b| {
+        b.iter(|| mel64.compute(black_box(&three64)).unwrap())
+    });
     g.bench_function("db", |b| {
         b.iter(|| power_to_db(black_box(m.view()), &DbConfig::research()))
     });

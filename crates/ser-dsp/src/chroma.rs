@@ -10,13 +10,16 @@
 //! wide), and the rows rotated so that row 0 is C.
 //!
 //! librosa estimates `tuning` from the spectrogram when it is not given (`tuning=None`, its
-//! default, through `piptrack`); here it is a parameter, 0 by default (A = 440 Hz).
+//! default): [`ChromaConfig::tuning`] `= None` does the same ([`estimate_tuning`] on the power
+//! spectrogram, through [`piptrack`](crate::piptrack)). The default here stays a given
+//! `Some(0.0)` (A = 440 Hz), which needs no estimate.
 
 use ndarray::{Array2, ArrayView2};
 
 #[cfg(doc)]
 use crate::error::Error;
 use crate::error::{Result, invalid};
+use crate::tuning::{TuningConfig, estimate_tuning};
 
 /// How [`chroma_stft`] scales each frame (librosa's `norm`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -32,7 +35,7 @@ pub enum ChromaNorm {
 }
 
 /// Parameters of [`chroma_stft`] and [`chroma_filterbank`]; the defaults are librosa's, with
-/// `tuning = 0` in place of its estimate.
+/// `tuning = Some(0.0)` in place of its estimate (`None`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
@@ -40,8 +43,10 @@ pub struct ChromaConfig {
     /// Chroma bins per octave (`n_chroma`, 1 to 1200; 12 by default).
     pub n_chroma: usize,
     /// Deviation from A440 in fractions of a chroma bin (`tuning`, finite, within ±0.5 for
-    /// a meaningful value).
-    pub tuning: f32,
+    /// a meaningful value); `None` estimates it from the spectrogram as librosa's
+    /// `tuning=None` ([`estimate_tuning`] with `bins_per_octave = n_chroma`; only
+    /// [`chroma_stft`] can, [`chroma_filterbank`] needs a value).
+    pub tuning: Option<f32>,
     /// Per-frame scaling (`norm`).
     pub norm: ChromaNorm,
 }
@@ -50,14 +55,14 @@ impl Default for ChromaConfig {
     fn default() -> Self {
         Self {
             n_chroma: 12,
-            tuning: 0.0,
+            tuning: Some(0.0),
             norm: ChromaNorm::Max,
         }
     }
 }
 
 impl ChromaConfig {
-    /// Checks `1 <= n_chroma <= 1200` and a finite `tuning`.
+    /// Checks `1 <= n_chroma <= 1200` and a finite `tuning` (when given).
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming the field.
@@ -69,8 +74,10 @@ impl ChromaConfig {
                 "must be between 1 and 1200",
             ));
         }
-        if !self.tuning.is_finite() {
-            return Err(invalid("tuning", self.tuning, "must be finite"));
+        if let Some(tuning) = self.tuning {
+            if !tuning.is_finite() {
+                return Err(invalid("tuning", tuning, "must be finite"));
+            }
         }
         Ok(())
     }
@@ -80,12 +87,32 @@ impl ChromaConfig {
 /// sample_rate, n_fft=n_fft, n_chroma=n_chroma, tuning=tuning)` (float32).
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] for a bad config or `n_fft < 2` (or above 2^24);
-/// [`Error::ZeroSampleRate`] / [`Error::SampleRateOutOfRange`] for a bad rate.
+/// [`Error::InvalidConfig`] for a bad config, `tuning = None` (there is no spectrogram to
+/// estimate it from) or `n_fft < 2` (or above 2^24); [`Error::ZeroSampleRate`] /
+/// [`Error::SampleRateOutOfRange`] for a bad rate.
 pub fn chroma_filterbank(
     sample_rate: u32,
     n_fft: usize,
     config: &ChromaConfig,
+) -> Result<Array2<f32>> {
+    config.validate()?;
+    let Some(tuning) = config.tuning else {
+        return Err(invalid(
+            "tuning",
+            "None",
+            "must be given for a filterbank (chroma_stft estimates it from the spectrogram)",
+        ));
+    };
+    filterbank(sample_rate, n_fft, config, f64::from(tuning))
+}
+
+/// [`chroma_filterbank`] with the tuning in `f64` (an estimate is an `f64` histogram edge,
+/// passed on unrounded as librosa does).
+fn filterbank(
+    sample_rate: u32,
+    n_fft: usize,
+    config: &ChromaConfig,
+    tuning: f64,
 ) -> Result<Array2<f32>> {
     config.validate()?;
     crate::resample::check_sample_rate(sample_rate)?;
@@ -93,7 +120,7 @@ pub fn chroma_filterbank(
         return Err(invalid("n_fft", n_fft, "must be between 2 and 2^24"));
     }
     let nc = config.n_chroma as f64;
-    let a440 = 440.0 * 2f64.powf(f64::from(config.tuning) / nc);
+    let a440 = 440.0 * 2f64.powf(tuning / nc);
     let step = f64::from(sample_rate) / n_fft as f64;
     // Bins 1 .. n_fft (numpy's linspace(0, sr, n_fft, endpoint=False)[1:]), in chroma bins;
     // bin 0 is placed 1.5 octaves below bin 1.
@@ -141,7 +168,9 @@ pub fn chroma_filterbank(
 /// A chromagram, `(n_chroma, n_frames)`, from a **power** spectrogram `(n_fft / 2 + 1,
 /// n_frames)`, as `librosa.feature.chroma_stft(S=s, sr=sample_rate, tuning=tuning,
 /// n_chroma=n_chroma, norm=…)` (librosa computes `S = |stft(y)|²` when given `y`:
-/// [`Stft::power`](crate::Stft::power)).
+/// [`Stft::power`](crate::Stft::power)). With `tuning = None` the tuning is estimated from
+/// `s` first, as librosa's `tuning=None`: `estimate_tuning(S=s, sr=sample_rate,
+/// bins_per_octave=n_chroma)` ([`estimate_tuning`]).
 ///
 /// ```
 /// use ser_dsp::{ChromaConfig, Stft, StftConfig, chroma_stft};
@@ -158,17 +187,29 @@ pub fn chroma_filterbank(
 /// ```
 ///
 /// # Errors
-/// As [`chroma_filterbank`]; [`Error::Empty`] for no frames, [`Error::TooShort`] for fewer
-/// than two frequency rows, [`Error::NonFinite`] / [`Error::NegativeValue`] for a NaN,
+/// As [`chroma_filterbank`] (but `tuning = None` is estimated) and [`estimate_tuning`];
+/// [`Error::Empty`] for no frames, [`Error::TooShort`] for fewer than two frequency rows, [`Error::NonFinite`] / [`Error::NegativeValue`] for a NaN,
 /// infinite or negative value.
 pub fn chroma_stft(
     s: ArrayView2<'_, f32>,
     sample_rate: u32,
     config: &ChromaConfig,
 ) -> Result<Array2<f32>> {
+    config.validate()?;
     crate::spectral::check_values("chroma_stft", s)?;
     let n_fft = 2 * (s.nrows() - 1);
-    let fb = chroma_filterbank(sample_rate, n_fft, config)?;
+    let tuning = match config.tuning {
+        Some(t) => f64::from(t),
+        None => estimate_tuning(
+            s,
+            sample_rate,
+            &TuningConfig {
+                bins_per_octave: config.n_chroma,
+                ..TuningConfig::default()
+            },
+        )?,
+    };
+    let fb = filterbank(sample_rate, n_fft, config, tuning)?;
     // raw[c, t] = Σ_k fb[c, k] S[k, t], over contiguous rows of S, f64 sums.
     let n_frames = s.ncols();
     let data = crate::spectral::contiguous(s);
@@ -212,7 +253,7 @@ mod tests {
                 ..ChromaConfig::default()
             },
             ChromaConfig {
-                tuning: f32::NAN,
+                tuning: Some(f32::NAN),
                 ..ChromaConfig::default()
             },
         ] {

@@ -4,10 +4,17 @@
 //! dB = 10 log10(max(amin, S)) - 10 log10(max(amin, ref))
 //! dB = max(dB, max(dB) - top_db)        (if top_db is set)
 //! ```
+//!
+//! [`power_to_db`] takes `f32` or `f64` ([`Sample`]) and returns the input's type. The `f64`
+//! path is librosa's on float64 input: `f64` logs (`log10`), with the config's `f32` settings
+//! read as the decimals they print as (`amin = 1e-10f32` is `1e-10`, not `1.0000000133e-10`).
+
+use std::any::Any;
 
 use ndarray::{Array, ArrayView, Dimension};
 
 use crate::error::{Error, Result, invalid};
+use crate::sample::Sample;
 
 /// The reference power that maps to 0 dB.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,7 +87,7 @@ impl DbConfig {
     }
 }
 
-/// Converts a power spectrogram (any shape) to dB.
+/// Converts a power spectrogram (any shape, `f32` or `f64`) to dB, of the input's type.
 ///
 /// ```
 /// use ser_dsp::{DbConfig, power_to_db};
@@ -93,12 +100,17 @@ impl DbConfig {
 /// # Errors
 /// [`Error::InvalidConfig`] for a bad config, [`Error::NonFinite`] for a NaN or infinite value,
 /// [`Error::NegativePower`] for a negative one.
-pub fn power_to_db<D: Dimension>(
-    s: ArrayView<'_, f32, D>,
+pub fn power_to_db<S: Sample, D: Dimension>(
+    s: ArrayView<'_, S, D>,
     config: &DbConfig,
-) -> Result<Array<f32, D>> {
-    let mut values: Vec<f32> = s.iter().copied().collect();
-    power_to_db_in_place(&mut values, config)?;
+) -> Result<Array<S, D>> {
+    let mut values: Vec<S> = s.iter().copied().collect();
+    let any: &mut dyn Any = &mut values;
+    if let Some(v) = any.downcast_mut::<Vec<f32>>() {
+        power_to_db_in_place(v, config)?;
+    } else if let Some(v) = any.downcast_mut::<Vec<f64>>() {
+        power_to_db_f64_in_place(v, config)?;
+    }
     Array::from_shape_vec(s.raw_dim(), values).map_err(|_| Error::ShapeMismatch {
         what: "power_to_db",
         expected: s.shape().to_vec(),
@@ -135,6 +147,40 @@ pub fn power_to_db_in_place(s: &mut [f32], config: &DbConfig) -> Result<()> {
         *v = if db > floor_db { db } else { floor_db };
     }
     Ok(())
+}
+
+/// The `f64` path of [`power_to_db`], in place: librosa's arithmetic on float64 input.
+fn power_to_db_f64_in_place(s: &mut [f64], config: &DbConfig) -> Result<()> {
+    config.validate()?;
+    <f64 as crate::sample::sealed::Sealed>::check_finite("power_to_db", s)?;
+    if let Some((index, &value)) = s.iter().enumerate().find(|(_, v)| **v < 0.0) {
+        return Err(Error::NegativePower {
+            index,
+            value: value as f32,
+        });
+    }
+    let amin = f32_decimal(config.amin);
+    let peak = s.iter().fold(0.0f64, |m, &v| m.max(v));
+    let reference = match config.reference {
+        Ref::Max => peak,
+        Ref::Value(v) => f32_decimal(v).abs(),
+    };
+    let offset = 10.0 * reference.max(amin).log10();
+    let floor_db = match config.top_db {
+        None => f64::NEG_INFINITY,
+        Some(top_db) => 10.0 * peak.max(amin).log10() - offset - f32_decimal(top_db),
+    };
+    for v in s.iter_mut() {
+        let db = 10.0 * v.max(amin).log10() - offset;
+        *v = db.max(floor_db);
+    }
+    Ok(())
+}
+
+/// An `f32` setting as the decimal it prints as (`1e-10f32` → `1e-10`): what the caller
+/// wrote, for the `f64` path.
+fn f32_decimal(v: f32) -> f64 {
+    v.to_string().parse().unwrap_or(f64::from(v))
 }
 
 /// [`power_to_db`] on an owned array, in place (any layout).

@@ -46,11 +46,15 @@
 //! | delta, delta-delta | [`delta()`] | `librosa.feature.delta` |
 //! | RMS level, zero-crossing rate | [`rms`], [`zero_crossing_rate`] | `librosa.feature.rms`, `zero_crossing_rate` |
 //! | spectral descriptors | [`spectral_centroid`], [`spectral_bandwidth`], [`spectral_rolloff`], [`spectral_flatness`], [`spectral_contrast`] | `librosa.feature.spectral_*` |
-//! | chromagram | [`chroma_stft`], [`chroma_filterbank`] (given `tuning`) | `librosa.feature.chroma_stft`, `librosa.filters.chroma` |
+//! | chromagram | [`chroma_stft`], [`chroma_filterbank`] (`tuning` given, or `None`: estimated) | `librosa.feature.chroma_stft`, `librosa.filters.chroma` |
+//! | pitch peaks, tuning estimate | [`piptrack`], [`estimate_tuning`], [`pitch_tuning`] | `librosa.piptrack`, `librosa.estimate_tuning`, `librosa.pitch_tuning` |
+//! | `f64` in and out | `Stft<f64>`, `MelFilterbank<f64>`, `MelSpectrogram<f64>` ([`Stft::plan`], [`MelFilterbank::build`], [`MelSpectrogram::plan`]), [`power_to_db()`] on `f64` ([`Sample`]) | librosa on float64 input (`dtype=np.float64`) |
 //! | f0 (YIN pitch) | [`yin`] ([`YinConfig`]) | `librosa.yin` |
+//! | f0, voicing and its probability (probabilistic YIN) | [`pyin`] ([`PyinConfig`], [`Pyin`]) | `librosa.pyin` |
 //! | research log-mel | [`LogMel`] with [`LogMelConfig::research`] (the default) | the pipeline above, in one call |
 //! | librosa's log-mel | [`LogMel`] with [`LogMelConfig::librosa`] | `librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr))` |
 //! | per-utterance CMVN (per band, over frames) | [`cmvn()`], [`cmvn_in_place`] ([`CmvnConfig`]: mean-only option, `eps` floor) | numpy: `(x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)` |
+//! | Kaldi filterbank features (Povey window, VTLN warp, energy column; `(frames, bins)`) | [`kaldi_fbank`], [`KaldiFbank`] ([`KaldiFbankConfig`]) | `torchaudio.compliance.kaldi.fbank` (not librosa) |
 //! | many files | [`extract_batch`] | — |
 //!
 //! Parity with librosa is checked by tests against golden files that librosa wrote
@@ -79,6 +83,7 @@ pub mod db;
 pub mod delta;
 pub mod emphasis;
 pub mod error;
+pub mod kaldi;
 mod kernels;
 pub mod logmel;
 pub mod mel;
@@ -87,9 +92,11 @@ pub mod normalize;
 pub mod pad;
 pub mod pitch;
 pub mod resample;
+pub mod sample;
 pub mod spectral;
 pub mod stft;
 pub mod trim;
+pub mod tuning;
 pub mod window;
 
 pub use activity::{SpeechGate, SpeechGateConfig};
@@ -103,6 +110,10 @@ pub use emphasis::{
     PREEMPHASIS_COEF, deemphasis, deemphasis_in_place, preemphasis, preemphasis_in_place,
 };
 pub use error::{Error, Result};
+pub use kaldi::{
+    KaldiFbank, KaldiFbankConfig, KaldiWindow, kaldi_fbank, kaldi_inverse_mel_scale,
+    kaldi_mel_scale, vtln_warp_freq,
+};
 pub use logmel::{LogMel, LogMelConfig, MAX_DURATION_SECS, SilencePolicy};
 pub use mel::{
     MelConfig, MelFilterbank, MelNorm, MelScale, MelSpectrogram, MelSpectrogramConfig,
@@ -112,12 +123,13 @@ pub use mfcc::{Mfcc, MfccConfig};
 pub use ndarray;
 pub use normalize::peak_normalize;
 pub use pad::{Crop, pad_or_truncate, pad_or_truncate_in_place};
-pub use pitch::{YinConfig, yin};
+pub use pitch::{FillNa, Pyin, PyinConfig, YinConfig, pyin, yin};
 pub use realfft::num_complex;
 pub use resample::{
     MAX_FFT_BLOCK, Resampler, SAMPLE_RATES, StreamingResampler, check_sample_rate, resample,
     resample_cached,
 };
+pub use sample::Sample;
 pub use spectral::{
     BandwidthConfig, ContrastConfig, ContrastScale, FlatnessConfig, FrameConfig, rms,
     spectral_bandwidth, spectral_centroid, spectral_contrast, spectral_flatness, spectral_rolloff,
@@ -125,6 +137,7 @@ pub use spectral::{
 };
 pub use stft::{IstftScratch, PadMode, Precision, Stft, StftConfig, StftScratch, StreamingStft};
 pub use trim::{TrimConfig, trim, trim_slice};
+pub use tuning::{PiptrackConfig, TuningConfig, estimate_tuning, piptrack, pitch_tuning};
 pub use window::Window;
 
 /// Turns a waveform into features. Implemented by [`LogMel`]; implement it for your own

@@ -10,7 +10,10 @@
 //! Slaney norm: W[m, :] *= 2 / (mel_f[m+2] - mel_f[m])
 //! ```
 //!
-//! Weights are computed in `f64` and stored as `f32`, like librosa. The filterbank is kept
+//! Weights are computed in `f64` and stored as the [`Sample`] type: `f32` as librosa's
+//! default `dtype` (`MelFilterbank`, `MelSpectrogram`), `f64` as its `dtype=np.float64`
+//! (`MelFilterbank<f64>`, `MelSpectrogram<f64>`, for `f64` input; see [`crate::sample`]).
+//! The filterbank is kept
 //! sparse (each band's non-zero span), so projecting a spectrum costs about `2 * n_bins`
 //! multiply-adds instead of `n_mels * n_bins`.
 
@@ -21,6 +24,7 @@ pub use streaming::StreamingMelSpectrogram;
 use ndarray::{Array2, ArrayView2};
 
 use crate::error::{Error, Result, invalid};
+use crate::sample::Sample;
 use crate::stft::{Precision, Stft, StftConfig, StftScratch, spectrum_power};
 
 /// The mel scale formula.
@@ -153,13 +157,32 @@ impl Default for MelConfig {
     }
 }
 
+/// One filter's non-zero span.
 #[derive(Debug, Clone)]
-struct Band {
+struct Band<S> {
     start: usize,
-    weights: Vec<f32>,
+    weights: Vec<S>,
 }
 
-/// A mel filterbank of shape `(n_mels, n_fft / 2 + 1)`, stored sparse.
+impl<S: Sample> Band<S> {
+    /// The non-zero span of a dense filter row.
+    fn from_dense(dense: &[S]) -> Self {
+        let zero = S::zero();
+        let start = dense.iter().position(|&w| w != zero).unwrap_or(0);
+        let end = dense
+            .iter()
+            .rposition(|&w| w != zero)
+            .map_or(start, |e| e + 1);
+        Self {
+            start,
+            weights: dense[start..end].to_vec(),
+        }
+    }
+}
+
+/// A mel filterbank of shape `(n_mels, n_fft / 2 + 1)`, stored sparse, with weights of the
+/// [`Sample`] type `S` (`f32` from [`MelFilterbank::new`], `f64` from
+/// `MelFilterbank::<f64>::build`, as librosa's `dtype=np.float64`).
 ///
 /// ```
 /// use ser_dsp::{MelConfig, MelFilterbank};
@@ -168,19 +191,39 @@ struct Band {
 /// # Ok::<(), ser_dsp::Error>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct MelFilterbank {
+pub struct MelFilterbank<S = f32> {
     n_bins: usize,
-    bands: Vec<Band>,
+    bands: Vec<Band<S>>,
 }
 
 impl MelFilterbank {
-    /// Builds the filterbank for an FFT of `n_fft` samples (`n_fft / 2 + 1` bins).
+    /// Builds the filterbank for an FFT of `n_fft` samples (`n_fft / 2 + 1` bins), with
+    /// `f32` weights (librosa's default `dtype`).
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for a zero rate, `n_fft` or `n_mels`, a negative or non-finite
     /// `fmin`, or `fmax <= fmin`. (As librosa, `fmax` above Nyquist is allowed; some bands
     /// may then be empty.)
     pub fn new(config: &MelConfig, n_fft: usize) -> Result<Self> {
+        Self::build(config, n_fft)
+    }
+}
+
+impl<S: Sample> MelFilterbank<S> {
+    /// Builds the filterbank with weights of type `S`: `MelFilterbank::<f64>::build` is
+    /// `librosa.filters.mel(..., dtype=np.float64)` ([`MelFilterbank::new`] is the `f32` one).
+    ///
+    /// ```
+    /// use ser_dsp::{MelConfig, MelFilterbank};
+    /// let fb = MelFilterbank::<f64>::build(&MelConfig::default(), 512)?;
+    /// let w: ndarray::Array2<f64> = fb.to_array();
+    /// assert_eq!(w.dim(), (128, 257));
+    /// # Ok::<(), ser_dsp::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`MelFilterbank::new`].
+    pub fn build(config: &MelConfig, n_fft: usize) -> Result<Self> {
         let MelConfig {
             sample_rate,
             n_mels,
@@ -221,6 +264,7 @@ impl MelFilterbank {
         let mel_f = mel_frequencies(n_mels + 2, fmin, fmax, scale);
         let n_bins = fftfreqs.len();
         let mut bands = Vec::with_capacity(n_mels);
+        let mut dense = vec![S::zero(); n_bins];
         for m in 0..n_mels {
             let (f0, f1, f2) = (mel_f[m], mel_f[m + 1], mel_f[m + 2]);
             let (d0, d1) = (f1 - f0, f2 - f1);
@@ -228,37 +272,27 @@ impl MelFilterbank {
                 MelNorm::Slaney => 2.0 / (f2 - f0),
                 MelNorm::None => 1.0,
             };
-            let dense: Vec<f32> = fftfreqs
-                .iter()
-                .map(|&hz| {
-                    let lower = -(f0 - hz) / d0;
-                    let upper = (f2 - hz) / d1;
-                    let w = lower.min(upper).max(0.0) as f32;
-                    match norm {
-                        // librosa stores the triangle as float32 first, then scales it.
-                        MelNorm::Slaney => (f64::from(w) * enorm) as f32,
-                        MelNorm::None => w,
-                    }
-                })
-                .collect();
-            let start = dense.iter().position(|&w| w != 0.0).unwrap_or(0);
-            let end = dense
-                .iter()
-                .rposition(|&w| w != 0.0)
-                .map_or(start, |e| e + 1);
-            bands.push(Band {
-                start,
-                weights: dense[start..end].to_vec(),
-            });
+            for (w, &hz) in dense.iter_mut().zip(&fftfreqs) {
+                let lower = -(f0 - hz) / d0;
+                let upper = (f2 - hz) / d1;
+                // The triangle in librosa's dtype, then scaled by the norm: float32 rounds
+                // the triangle first, float64 does all in f64.
+                let tri = S::from_f64_lossy(lower.min(upper).max(0.0));
+                *w = match norm {
+                    MelNorm::Slaney => S::from_f64_lossy(tri.widen() * enorm),
+                    MelNorm::None => tri,
+                };
+            }
+            bands.push(Band::from_dense(&dense));
         }
         Ok(Self { n_bins, bands })
     }
 
     /// The range of FFT bins that some filter covers (`lo..hi`).
-    fn support(&self) -> (usize, usize) {
-        let lo = self.bands.iter().map(|b| b.start).min().unwrap_or(0);
-        let hi = self
-            .bands
+    pub(crate) fn support(&self) -> (usize, usize) {
+        let bands = &self.bands;
+        let lo = bands.iter().map(|b| b.start).min().unwrap_or(0);
+        let hi = bands
             .iter()
             .map(|b| b.start + b.weights.len())
             .max()
@@ -279,7 +313,7 @@ impl MelFilterbank {
         self.bands
             .iter()
             .enumerate()
-            .filter(|(_, b)| b.weights.iter().all(|&w| w == 0.0))
+            .filter(|(_, b)| b.weights.iter().all(|&w| w == S::zero()))
             .map(|(m, _)| m)
             .collect()
     }
@@ -290,8 +324,8 @@ impl MelFilterbank {
     }
 
     /// The dense weight matrix, shape `(n_mels, n_fft / 2 + 1)`, equal to
-    /// `librosa.filters.mel`.
-    pub fn to_array(&self) -> Array2<f32> {
+    /// `librosa.filters.mel` (with `dtype=np.float64` for `MelFilterbank<f64>`).
+    pub fn to_array(&self) -> Array2<S> {
         let mut out = Array2::zeros((self.n_mels(), self.n_bins));
         for (m, band) in self.bands.iter().enumerate() {
             for (k, &w) in band.weights.iter().enumerate() {
@@ -305,7 +339,7 @@ impl MelFilterbank {
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if the lengths are not `n_bins` and `n_mels`.
-    pub fn apply_column(&self, spectrum: &[f32], out: &mut [f32]) -> Result<()> {
+    pub fn apply_column(&self, spectrum: &[S], out: &mut [S]) -> Result<()> {
         if spectrum.len() != self.n_bins || out.len() != self.n_mels() {
             return Err(Error::ShapeMismatch {
                 what: "mel projection",
@@ -317,10 +351,10 @@ impl MelFilterbank {
         Ok(())
     }
 
-    fn project(&self, spectrum: &[f32], out: &mut [f32]) {
+    pub(crate) fn project(&self, spectrum: &[S], out: &mut [S]) {
         for (o, band) in out.iter_mut().zip(&self.bands) {
             let s = &spectrum[band.start..band.start + band.weights.len()];
-            *o = crate::kernels::dot(s, &band.weights);
+            *o = S::dot(s, &band.weights);
         }
     }
 
@@ -328,7 +362,7 @@ impl MelFilterbank {
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if the spectrogram does not have `n_bins` rows.
-    pub fn apply(&self, spectrogram: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
+    pub fn apply(&self, spectrogram: ArrayView2<'_, S>) -> Result<Array2<S>> {
         if spectrogram.nrows() != self.n_bins {
             return Err(Error::ShapeMismatch {
                 what: "mel projection",
@@ -389,6 +423,11 @@ impl Default for MelSpectrogramConfig {
 /// A mel spectrogram extractor: STFT, `|X|^power`, mel projection, computed frame by frame
 /// (the linear spectrogram is never stored).
 ///
+/// `MelSpectrogram` (= `MelSpectrogram<f32>`, from [`MelSpectrogram::new`]) takes and gives
+/// `f32`; `MelSpectrogram<f64>` (from [`MelSpectrogram::plan`]) takes and gives `f64`, with
+/// an `f64` STFT and librosa's float64 weights, as
+/// `librosa.feature.melspectrogram(y=y.astype(np.float64), ..., dtype=np.float64)`.
+///
 /// ```
 /// use ser_dsp::{MelSpectrogram, MelSpectrogramConfig};
 /// let mel = MelSpectrogram::new(MelSpectrogramConfig::default())?;
@@ -397,19 +436,40 @@ impl Default for MelSpectrogramConfig {
 /// # Ok::<(), ser_dsp::Error>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct MelSpectrogram {
+pub struct MelSpectrogram<S = f32> {
     config: MelSpectrogramConfig,
-    stft: Stft,
-    filterbank: MelFilterbank,
+    stft: Stft<S>,
+    filterbank: MelFilterbank<S>,
 }
 
 impl MelSpectrogram {
-    /// Plans the STFT and builds the filterbank.
+    /// Plans the STFT and builds the filterbank, for `f32` samples.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] from [`Stft::new`] or [`MelFilterbank::new`], or for a
     /// non-finite or non-positive `power`.
     pub fn new(config: MelSpectrogramConfig) -> Result<Self> {
+        Self::plan(config)
+    }
+}
+
+impl<S: Sample> MelSpectrogram<S> {
+    /// Plans the STFT and builds the filterbank for samples of type `S`:
+    /// `MelSpectrogram::<f64>::plan(config)` for `f64` ([`MelSpectrogram::new`] is the `f32`
+    /// one). `f64` input is always transformed in `f64`, whatever `config.stft.precision`.
+    ///
+    /// ```
+    /// use ser_dsp::{MelSpectrogram, MelSpectrogramConfig};
+    /// let mel = MelSpectrogram::<f64>::plan(MelSpectrogramConfig::default())?;
+    /// let y = vec![0.1f64; 16_000];
+    /// let m: ndarray::Array2<f64> = mel.compute(&y)?;
+    /// assert_eq!(m.dim(), (128, 32));
+    /// # Ok::<(), ser_dsp::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`MelSpectrogram::new`].
+    pub fn plan(config: MelSpectrogramConfig) -> Result<Self> {
         if !(config.power.is_finite() && config.power > 0.0) {
             return Err(invalid(
                 "power",
@@ -419,8 +479,8 @@ impl MelSpectrogram {
         }
         Ok(Self {
             config,
-            stft: Stft::new(config.stft)?,
-            filterbank: MelFilterbank::new(&config.mel, config.stft.n_fft)?,
+            stft: Stft::plan(config.stft)?,
+            filterbank: MelFilterbank::build(&config.mel, config.stft.n_fft)?,
         })
     }
 
@@ -430,12 +490,12 @@ impl MelSpectrogram {
     }
 
     /// The STFT used.
-    pub fn stft(&self) -> &Stft {
+    pub fn stft(&self) -> &Stft<S> {
         &self.stft
     }
 
     /// The filterbank used.
-    pub fn filterbank(&self) -> &MelFilterbank {
+    pub fn filterbank(&self) -> &MelFilterbank<S> {
         &self.filterbank
     }
 
@@ -448,7 +508,7 @@ impl MelSpectrogram {
     ///
     /// # Errors
     /// As [`Stft::for_each_frame`].
-    pub fn compute(&self, y: &[f32]) -> Result<Array2<f32>> {
+    pub fn compute(&self, y: &[S]) -> Result<Array2<S>> {
         let mut out = Array2::zeros((self.filterbank.n_mels(), self.n_frames(y.len())));
         let mut scratch = self.stft.make_scratch();
         self.compute_into(y, &mut scratch, &mut out)?;
@@ -462,9 +522,9 @@ impl MelSpectrogram {
     /// [`Error::ShapeMismatch`] for a wrong `out`, else as [`Stft::for_each_frame`].
     pub fn compute_into(
         &self,
-        y: &[f32],
+        y: &[S],
         scratch: &mut StftScratch,
-        out: &mut Array2<f32>,
+        out: &mut Array2<S>,
     ) -> Result<()> {
         let expected = (self.filterbank.n_mels(), self.n_frames(y.len()));
         if out.dim() != expected {
@@ -474,9 +534,9 @@ impl MelSpectrogram {
                 got: out.shape().to_vec(),
             });
         }
-        let mut power = vec![0.0f32; self.stft.n_bins()];
-        let mut mel = vec![0.0f32; self.filterbank.n_mels()];
-        let p = self.config.power;
+        let mut power = vec![S::zero(); self.stft.n_bins()];
+        let mut mel = vec![S::zero(); self.filterbank.n_mels()];
+        let p = S::from_f64_lossy(f64::from(self.config.power));
         // Only the bins that some band covers are needed.
         let (lo, hi) = self.filterbank.support();
         self.stft.for_each_frame_sparse(y, scratch, |t, s| {
@@ -487,7 +547,7 @@ impl MelSpectrogram {
                     self.filterbank.project(&power, &mut mel);
                     col.iter_mut().zip(&mel).for_each(|(o, v)| *o = *v);
                 }
-                None => col.fill(0.0),
+                None => col.fill(S::zero()),
             }
         })?;
         Ok(())

@@ -24,13 +24,16 @@ mod streaming;
 pub use istft::IstftScratch;
 pub use streaming::StreamingStft;
 
-use std::sync::Arc;
+use std::any::Any;
+use std::marker::PhantomData;
+use std::sync::{Arc, OnceLock};
 
 use ndarray::Array2;
-use realfft::num_complex::{Complex32, Complex64};
+use realfft::num_complex::{Complex, Complex32, Complex64};
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
-use crate::error::{Error, Result, check_finite, check_non_empty, invalid};
+use crate::error::{Error, Result, invalid};
+use crate::sample::Sample;
 use crate::window::Window;
 
 /// The largest FFT length accepted (2^24 samples, 350 s at 48 kHz): larger ones are a
@@ -154,6 +157,12 @@ impl StftConfig {
 
 /// A planned STFT: window and FFT plans are made once, frames are transformed many times.
 ///
+/// The type parameter is the [`Sample`] type of input and output: `Stft` (= `Stft<f32>`,
+/// from [`Stft::new`]) takes `f32` and gives `f32` and [`Complex32`]; `Stft<f64>` (from
+/// [`Stft::plan`]) takes `f64` and gives `f64` and [`Complex64`], computed in `f64` whatever
+/// [`StftConfig::precision`] says (see [`crate::sample`]). Both run the same code. The
+/// inverse and the streaming form are `f32` only.
+///
 /// ```
 /// use ser_dsp::{Stft, StftConfig};
 /// let stft = Stft::new(StftConfig::new(512).with_hop_length(128))?;
@@ -163,7 +172,7 @@ impl StftConfig {
 /// # Ok::<(), ser_dsp::Error>(())
 /// ```
 #[derive(Clone)]
-pub struct Stft {
+pub struct Stft<S = f32> {
     config: StftConfig,
     hop: usize,
     window: Vec<f32>,
@@ -171,11 +180,15 @@ pub struct Stft {
     /// The squared window, summed by the inverse's overlap-add.
     window_sq: Vec<f32>,
     forward: Arc<dyn RealToComplex<f32>>,
-    forward64: Option<Arc<dyn RealToComplex<f64>>>,
+    /// The `f64` plan: made at once with [`Precision::F64`], else on the first `f64` input.
+    forward64: OnceLock<Arc<dyn RealToComplex<f64>>>,
+    /// Whether `f32` input is transformed in `f64` ([`Precision::F64`]).
+    wide: bool,
     inverse: Arc<dyn ComplexToReal<f32>>,
+    sample: PhantomData<fn() -> S>,
 }
 
-impl std::fmt::Debug for Stft {
+impl<S> std::fmt::Debug for Stft<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Stft")
             .field("config", &self.config)
@@ -192,15 +205,37 @@ pub struct StftScratch {
     frame64: Vec<f64>,
     spectrum64: Vec<Complex64>,
     fft64: Vec<Complex64>,
+    /// The spectrum handed to `f64` callers.
+    out64: Vec<Complex64>,
 }
 
 impl Stft {
-    /// Plans the transform.
+    /// Plans the transform for `f32` samples.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] if `n_fft`, the hop or the window length is 0, or the window
     /// is longer than `n_fft`.
     pub fn new(config: StftConfig) -> Result<Self> {
+        Self::plan(config)
+    }
+}
+
+impl<S: Sample> Stft<S> {
+    /// Plans the transform for samples of type `S`: `Stft::<f64>::plan(config)` for `f64`
+    /// ([`Stft::new`] is `Stft::<f32>::plan`).
+    ///
+    /// ```
+    /// use ser_dsp::{Stft, StftConfig};
+    /// let stft = Stft::<f64>::plan(StftConfig::new(512).with_hop_length(128))?;
+    /// let y: Vec<f64> = (0..4000).map(|n| (n as f64 * 0.1).sin()).collect();
+    /// let power: ndarray::Array2<f64> = stft.power(&y)?;
+    /// assert_eq!(power.dim(), (257, 1 + 4000 / 128));
+    /// # Ok::<(), ser_dsp::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Stft::new`].
+    pub fn plan(config: StftConfig) -> Result<Self> {
         let n_fft = config.n_fft;
         if n_fft == 0 || n_fft > MAX_N_FFT {
             return Err(invalid("n_fft", n_fft, "must be in 1..=2^24"));
@@ -219,10 +254,11 @@ impl Stft {
         let mut planner = RealFftPlanner::<f32>::new();
         let forward = planner.plan_fft_forward(n_fft);
         let inverse = planner.plan_fft_inverse(n_fft);
-        let forward64 = match config.precision {
-            Precision::F32 => None,
-            Precision::F64 => Some(RealFftPlanner::<f64>::new().plan_fft_forward(n_fft)),
-        };
+        let wide = config.precision == Precision::F64;
+        let forward64 = OnceLock::new();
+        if wide {
+            let _ = forward64.set(RealFftPlanner::<f64>::new().plan_fft_forward(n_fft));
+        }
         Ok(Self {
             config,
             hop,
@@ -231,7 +267,9 @@ impl Stft {
             window_sq,
             forward,
             forward64,
+            wide,
             inverse,
+            sample: PhantomData,
         })
     }
 
@@ -279,35 +317,52 @@ impl Stft {
         }
     }
 
-    /// Fresh scratch buffers for this transform.
-    pub fn make_scratch(&self) -> StftScratch {
-        let (frame64, spectrum64, fft64) = match &self.forward64 {
-            Some(f) => (
-                f.make_input_vec(),
-                f.make_output_vec(),
-                f.make_scratch_vec(),
-            ),
-            None => (Vec::new(), Vec::new(), Vec::new()),
-        };
-        StftScratch {
-            frame: match self.forward64 {
-                Some(_) => Vec::new(),
-                None => self.forward.make_input_vec(),
-            },
-            spectrum: self.forward.make_output_vec(),
-            fft: match self.forward64 {
-                Some(_) => Vec::new(),
-                None => self.forward.make_scratch_vec(),
-            },
-            frame64,
-            spectrum64,
-            fft64,
-        }
+    /// The `f64` FFT plan (planned on first use unless the precision is `f64`).
+    pub(crate) fn forward64(&self) -> &Arc<dyn RealToComplex<f64>> {
+        self.forward64
+            .get_or_init(|| RealFftPlanner::<f64>::new().plan_fft_forward(self.config.n_fft))
     }
 
-    fn check_input(&self, y: &[f32]) -> Result<usize> {
-        check_non_empty("stft", y)?;
-        check_finite("stft", y)?;
+    /// Whether `f32` input is transformed in `f64`.
+    pub(crate) fn is_wide(&self) -> bool {
+        self.wide
+    }
+
+    /// Fresh scratch buffers for this transform (those of `f64` input are added on its first
+    /// use when the precision is `f32`).
+    pub fn make_scratch(&self) -> StftScratch {
+        let mut scratch = StftScratch {
+            frame: Vec::new(),
+            spectrum: self.forward.make_output_vec(),
+            fft: Vec::new(),
+            frame64: Vec::new(),
+            spectrum64: Vec::new(),
+            fft64: Vec::new(),
+            out64: Vec::new(),
+        };
+        if self.wide {
+            self.grow_scratch64(&mut scratch);
+        } else {
+            scratch.frame = self.forward.make_input_vec();
+            scratch.fft = self.forward.make_scratch_vec();
+        }
+        scratch
+    }
+
+    /// Sizes the `f64` buffers of `scratch` (a no-op once they are).
+    fn grow_scratch64(&self, scratch: &mut StftScratch) {
+        let f = self.forward64();
+        let zero = Complex64::new(0.0, 0.0);
+        scratch.frame64.resize(f.len(), 0.0);
+        scratch.spectrum64.resize(f.complex_len(), zero);
+        scratch.fft64.resize(f.get_scratch_len(), zero);
+    }
+
+    fn check_input(&self, y: &[S]) -> Result<usize> {
+        if y.is_empty() {
+            return Err(Error::Empty { what: "stft" });
+        }
+        S::check_finite("stft", y)?;
         let n = self.n_frames(y.len());
         if n == 0 {
             return Err(Error::TooShort {
@@ -319,14 +374,10 @@ impl Stft {
         Ok(n)
     }
 
-    /// Writes frame `t` of `y` (padded as configured), windowed, into `frame`.
-    fn fill_frame<T: Copy + Default + std::ops::Mul<Output = T> + From<f32>>(
-        &self,
-        y: &[f32],
-        window: &[T],
-        t: usize,
-        frame: &mut [T],
-    ) {
+    /// Writes frame `t` of `y` (padded as configured), windowed, into `frame`: each sample is
+    /// converted to the frame's type (exactly: `f32` to `f32` or `f64`, `f64` to `f64`), then
+    /// multiplied by the window.
+    fn fill_frame<X: Sample, T: Sample>(&self, y: &[X], window: &[T], t: usize, frame: &mut [T]) {
         let n_fft = self.config.n_fft;
         let len = y.len() as isize;
         let start = (t * self.hop) as isize - self.pad() as isize;
@@ -336,7 +387,7 @@ impl Stft {
         if lo < hi {
             let src = &y[(start + lo as isize) as usize..(start + hi as isize) as usize];
             for ((o, &x), &w) in frame[lo..hi].iter_mut().zip(src).zip(&window[lo..hi]) {
-                *o = T::from(x) * w;
+                *o = T::from_f64_lossy(x.widen()) * w;
             }
         }
         let outside = (0..lo.min(n_fft)).chain(hi.max(lo)..n_fft);
@@ -348,14 +399,15 @@ impl Stft {
             }
             PadMode::Reflect => {
                 for i in outside {
-                    frame[i] = T::from(y[reflect_index(start + i as isize, y.len())]) * window[i];
+                    let x = y[reflect_index(start + i as isize, y.len())];
+                    frame[i] = T::from_f64_lossy(x.widen()) * window[i];
                 }
             }
         }
     }
 
     /// A test telling which frames read only zeros (always false with reflect padding).
-    fn zero_frame_test(&self, y: &[f32]) -> impl Fn(usize) -> bool + use<> {
+    fn zero_frame_test(&self, y: &[S]) -> impl Fn(usize) -> bool + use<S> {
         let n_fft = self.config.n_fft as isize;
         let (hop, pad) = (self.hop as isize, self.pad() as isize);
         let bounds = match self.config.pad_mode {
@@ -372,21 +424,22 @@ impl Stft {
     }
 
     /// Runs the transform frame by frame: `f(t, spectrum)` is called for every frame `t` in
-    /// order with its `n_fft / 2 + 1` complex bins. Nothing but `scratch` is allocated.
+    /// order with its `n_fft / 2 + 1` complex bins ([`Complex32`] for `Stft<f32>`,
+    /// [`Complex64`] for `Stft<f64>`). Nothing but `scratch` is allocated.
     ///
     /// Returns the number of frames.
     ///
     /// # Errors
     /// [`Error::Empty`], [`Error::NonFinite`], or [`Error::TooShort`] (no frame fits).
-    pub fn for_each_frame<F>(&self, y: &[f32], scratch: &mut StftScratch, mut f: F) -> Result<usize>
+    pub fn for_each_frame<F>(&self, y: &[S], scratch: &mut StftScratch, mut f: F) -> Result<usize>
     where
-        F: FnMut(usize, &[Complex32]),
+        F: FnMut(usize, &[Complex<S>]),
     {
         let mut zeros = Vec::new();
         self.for_each_frame_sparse(y, scratch, |t, bins| match bins {
             Some(bins) => f(t, bins),
             None => {
-                zeros.resize(self.n_bins(), Complex32::new(0.0, 0.0));
+                zeros.resize(self.n_bins(), Complex::new(S::zero(), S::zero()));
                 f(t, &zeros);
             }
         })
@@ -400,58 +453,78 @@ impl Stft {
     /// As [`Stft::for_each_frame`].
     pub fn for_each_frame_sparse<F>(
         &self,
-        y: &[f32],
+        y: &[S],
         scratch: &mut StftScratch,
         mut f: F,
     ) -> Result<usize>
     where
-        F: FnMut(usize, Option<&[Complex32]>),
+        F: FnMut(usize, Option<&[Complex<S>]>),
     {
         let n_frames = self.check_input(y)?;
         let zero_frame = self.zero_frame_test(y);
-        match &self.forward64 {
-            None => {
-                for t in 0..n_frames {
-                    if zero_frame(t) {
-                        f(t, None);
-                        continue;
-                    }
-                    self.fill_frame(y, &self.window, t, &mut scratch.frame);
-                    self.forward.process_with_scratch(
-                        &mut scratch.frame,
-                        &mut scratch.spectrum,
-                        &mut scratch.fft,
-                    )?;
-                    f(t, Some(&scratch.spectrum));
-                }
-            }
-            Some(forward) => {
-                for t in 0..n_frames {
-                    if zero_frame(t) {
-                        f(t, None);
-                        continue;
-                    }
-                    self.fill_frame(y, &self.window64, t, &mut scratch.frame64);
-                    forward.process_with_scratch(
-                        &mut scratch.frame64,
-                        &mut scratch.spectrum64,
-                        &mut scratch.fft64,
-                    )?;
-                    for (o, c) in scratch.spectrum.iter_mut().zip(&scratch.spectrum64) {
-                        *o = Complex32::new(c.re as f32, c.im as f32);
-                    }
-                    f(t, Some(&scratch.spectrum));
-                }
-            }
+        // f64 input, or f32 input at f64 precision, is transformed in f64.
+        let wide = S::IS_F64 || self.wide;
+        if wide {
+            self.grow_scratch64(scratch);
+        } else if scratch.frame.len() != self.config.n_fft {
+            scratch.frame = self.forward.make_input_vec();
+            scratch.fft = self.forward.make_scratch_vec();
         }
-        Ok(n_frames)
+        // The spectrum handed out: `scratch.spectrum` for f32, `scratch.out64` for f64, taken
+        // out of the scratch for the loop and put back after it.
+        let mut spectrum = take_spectrum::<S>(scratch);
+        spectrum.resize(self.n_bins(), Complex::new(S::zero(), S::zero()));
+        let result = (|| {
+            for t in 0..n_frames {
+                if zero_frame(t) {
+                    f(t, None);
+                    continue;
+                }
+                if wide {
+                    self.fill_frame(y, &self.window64, t, &mut scratch.frame64);
+                    let forward = self.forward64();
+                    match S::as_c64_mut(&mut spectrum) {
+                        Some(out) => forward.process_with_scratch(
+                            &mut scratch.frame64,
+                            out,
+                            &mut scratch.fft64,
+                        )?,
+                        None => {
+                            forward.process_with_scratch(
+                                &mut scratch.frame64,
+                                &mut scratch.spectrum64,
+                                &mut scratch.fft64,
+                            )?;
+                            for (o, c) in spectrum.iter_mut().zip(&scratch.spectrum64) {
+                                *o = Complex::new(S::from_f64_lossy(c.re), S::from_f64_lossy(c.im));
+                            }
+                        }
+                    }
+                } else {
+                    // Only f32 input reaches here (f64 is always wide).
+                    self.fill_frame(y, &self.window, t, &mut scratch.frame);
+                    if let Some(out) = S::as_c32_mut(&mut spectrum) {
+                        self.forward.process_with_scratch(
+                            &mut scratch.frame,
+                            out,
+                            &mut scratch.fft,
+                        )?;
+                    }
+                }
+                f(t, Some(&spectrum));
+            }
+            Ok(n_frames)
+        })();
+        put_spectrum::<S>(scratch, spectrum);
+        result
     }
 
-    /// The complex STFT, shape `(n_fft / 2 + 1, n_frames)`.
+    /// The complex STFT, shape `(n_fft / 2 + 1, n_frames)`: [`Complex32`] for `Stft<f32>`,
+    /// [`Complex64`] for `Stft<f64>`.
     ///
     /// # Errors
     /// As [`Stft::for_each_frame`].
-    pub fn complex(&self, y: &[f32]) -> Result<Array2<Complex32>> {
+    pub fn complex(&self, y: &[S]) -> Result<Array2<Complex<S>>> {
         let mut out = Array2::zeros((self.n_bins(), self.n_frames(y.len())));
         let mut scratch = self.make_scratch();
         self.for_each_frame(y, &mut scratch, |t, s| {
@@ -463,15 +536,16 @@ impl Stft {
         Ok(out)
     }
 
-    /// `|X|^power`, shape `(n_fft / 2 + 1, n_frames)`: `power = 1` is the magnitude,
-    /// `power = 2` the power spectrogram.
+    /// `|X|^power`, shape `(n_fft / 2 + 1, n_frames)`, of the sample type: `power = 1` is
+    /// the magnitude, `power = 2` the power spectrogram.
     ///
     /// # Errors
     /// As [`Stft::for_each_frame`].
-    pub fn spectrogram(&self, y: &[f32], power: f32) -> Result<Array2<f32>> {
+    pub fn spectrogram(&self, y: &[S], power: f32) -> Result<Array2<S>> {
         let mut out = Array2::zeros((self.n_bins(), self.n_frames(y.len())));
         let mut scratch = self.make_scratch();
-        let mut col = vec![0.0; self.n_bins()];
+        let mut col = vec![S::zero(); self.n_bins()];
+        let power = S::from_f64_lossy(f64::from(power));
         self.for_each_frame(y, &mut scratch, |t, s| {
             spectrum_power(s, power, &mut col);
             out.column_mut(t)
@@ -482,30 +556,56 @@ impl Stft {
         Ok(out)
     }
 
-    /// The magnitude spectrogram `|X|`.
+    /// The magnitude spectrogram `|X|`, of the sample type.
     ///
     /// # Errors
     /// As [`Stft::for_each_frame`].
-    pub fn magnitude(&self, y: &[f32]) -> Result<Array2<f32>> {
+    pub fn magnitude(&self, y: &[S]) -> Result<Array2<S>> {
         self.spectrogram(y, 1.0)
     }
 
-    /// The power spectrogram `|X|^2`.
+    /// The power spectrogram `|X|^2`, of the sample type.
     ///
     /// # Errors
     /// As [`Stft::for_each_frame`].
-    pub fn power(&self, y: &[f32]) -> Result<Array2<f32>> {
+    pub fn power(&self, y: &[S]) -> Result<Array2<S>> {
         self.spectrogram(y, 2.0)
     }
 }
 
+/// The scratch's spectrum buffer of type `S`, taken out (`spectrum` for `f32`, `out64` for
+/// `f64`).
+fn take_spectrum<S: Sample>(scratch: &mut StftScratch) -> Vec<Complex<S>> {
+    let buf: &mut dyn Any = if S::IS_F64 {
+        &mut scratch.out64
+    } else {
+        &mut scratch.spectrum
+    };
+    buf.downcast_mut::<Vec<Complex<S>>>()
+        .map(std::mem::take)
+        .unwrap_or_default()
+}
+
+/// Puts back what [`take_spectrum`] took.
+fn put_spectrum<S: Sample>(scratch: &mut StftScratch, spectrum: Vec<Complex<S>>) {
+    let buf: &mut dyn Any = if S::IS_F64 {
+        &mut scratch.out64
+    } else {
+        &mut scratch.spectrum
+    };
+    if let Some(slot) = buf.downcast_mut::<Vec<Complex<S>>>() {
+        *slot = spectrum;
+    }
+}
+
 /// Writes `|s|^power` of each bin into `out` (`re² + im²` exactly for `power = 2`).
-pub(crate) fn spectrum_power(s: &[Complex32], power: f32, out: &mut [f32]) {
-    if power == 2.0 {
+pub(crate) fn spectrum_power<S: Sample>(s: &[Complex<S>], power: S, out: &mut [S]) {
+    let two = S::one() + S::one();
+    if power == two {
         out.iter_mut()
             .zip(s)
             .for_each(|(o, c)| *o = c.re * c.re + c.im * c.im);
-    } else if power == 1.0 {
+    } else if power == S::one() {
         out.iter_mut().zip(s).for_each(|(o, c)| *o = c.norm());
     } else {
         out.iter_mut()
@@ -516,11 +616,12 @@ pub(crate) fn spectrum_power(s: &[Complex32], power: f32, out: &mut [f32]) {
 
 /// The indices of the first and last non-zero samples, or `None` when all are zero (and then
 /// nothing is skipped: an all-zero input is rare and cheap to transform anyway).
-fn first_last_nonzero(y: &[f32]) -> Option<(usize, usize)> {
+fn first_last_nonzero<S: Sample>(y: &[S]) -> Option<(usize, usize)> {
     const BLOCK: usize = 64;
-    let first_block = y.chunks(BLOCK).position(|c| c.iter().any(|v| *v != 0.0))?;
-    let first = first_block * BLOCK + y[first_block * BLOCK..].iter().position(|v| *v != 0.0)?;
-    let last = y.iter().rposition(|v| *v != 0.0)?;
+    let zero = S::zero();
+    let first_block = y.chunks(BLOCK).position(|c| c.iter().any(|v| *v != zero))?;
+    let first = first_block * BLOCK + y[first_block * BLOCK..].iter().position(|v| *v != zero)?;
+    let last = y.iter().rposition(|v| *v != zero)?;
     Some((first, last))
 }
 

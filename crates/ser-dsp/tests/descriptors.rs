@@ -231,7 +231,7 @@ fn contrast_matches_librosa() {
 fn chroma_config(p: &Value) -> ChromaConfig {
     ChromaConfig {
         n_chroma: usize_of(&p["n_chroma"]),
-        tuning: f32_of(&p["tuning"]),
+        tuning: Some(f32_of(&p["tuning"])),
         norm: if p["norm"].is_null() {
             ChromaNorm::None
         } else {
@@ -247,7 +247,7 @@ fn chroma_matches_librosa() {
         let cfg = ChromaConfig {
             norm: ChromaNorm::Max,
             n_chroma: usize_of(&p["n_chroma"]),
-            tuning: f32_of(&p["tuning"]),
+            tuning: Some(f32_of(&p["tuning"])),
         };
         let got = chroma_filterbank(
             p["sr"].as_u64().unwrap() as u32,

@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor, Var};
 use candle_nn::{Init, VarBuilder};
-use rayon::prelude::*;
 
 use crate::ops::{with_slice, zeroed};
+use crate::par::prelude::*;
 
 /// Per-channel batch statistics of the last forward pass: mean and 1/√(var + eps).
 type Stats = Arc<Mutex<Option<(Vec<f32>, Vec<f32>, Vec<f32>)>>>;

@@ -79,7 +79,8 @@
 //!   cache or downloads them (feature `hub`); [`features`] turns log-mel spectrograms into
 //!   input tensors (one channel, or the research's magma image).
 //!
-//! Features: `shipped-model` (default: the embedded model), `hub` (download weights with
+//! Features: `shipped-model` (default: the embedded model), `parallel` (default: rayon
+//! over all cores in [`ops`] and [`bn`]; off for WebAssembly), `hub` (download weights with
 //! hf-hub), `cuda`, `cudnn`, `metal` (candle's GPU backends; [`parse_device`] picks a
 //! device by name).
 #![deny(missing_docs)]
@@ -103,6 +104,7 @@ pub mod metrics;
 pub mod models;
 pub mod ops;
 pub mod optim;
+mod par;
 pub mod params;
 mod predict;
 pub mod recognizer;

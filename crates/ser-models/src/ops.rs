@@ -20,7 +20,8 @@
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
+
+use crate::par::prelude::*;
 
 /// `n` zeros, written into freshly allocated (not `calloc`ed) memory.
 ///
@@ -534,49 +535,45 @@ impl candle_core::CustomOp2 for MaxPool2x2Grad {
             // Per window, the gradient (or 0) for each of its four cells goes to four
             // contiguous rows of scratch, then the rows are interleaved into the output:
             // both loops vectorise, where writing the cells in place (stride 2) did not.
-            let scratch = || vec![0f32; 4 * wo];
-            dst.par_chunks_mut(h * w)
-                .enumerate()
-                .for_each_init(scratch, |t, (p, out)| {
-                    let plane = &x[p * h * w..(p + 1) * h * w];
-                    let gp = &g[p * ho * wo..(p + 1) * ho * wo];
-                    let (t0s, rest) = t.split_at_mut(wo);
-                    let (t1s, rest) = rest.split_at_mut(wo);
-                    let (t2s, t3s) = rest.split_at_mut(wo);
-                    for (y, grow) in gp.chunks_exact(wo).enumerate() {
-                        let r0 = &plane[2 * y * w..2 * y * w + 2 * wo];
-                        let r1 = &plane[(2 * y + 1) * w..(2 * y + 1) * w + 2 * wo];
-                        for (xx, &gv) in grow.iter().enumerate() {
-                            let (a0, a1) = (r0[2 * xx], r0[2 * xx + 1]);
-                            let (b0, b1) = (r1[2 * xx], r1[2 * xx + 1]);
-                            // The window's first maximum is its first cell equal to the
-                            // maximum (NaN counting as equal to NaN). Bitwise `&`/`|`, not
-                            // `&&`/`||`: no branches.
-                            let m = keep_first_max(keep_first_max(keep_first_max(a0, a1), b0), b1);
-                            let is = |v: f32| (v == m) | (v.is_nan() & m.is_nan());
-                            let k0 = is(a0);
-                            let k1 = !k0 & is(a1);
-                            let k2 = !k0 & !k1 & is(b0);
-                            let k3 = !k0 & !k1 & !k2;
-                            t0s[xx] = if k0 { gv } else { 0.0 };
-                            t1s[xx] = if k1 { gv } else { 0.0 };
-                            t2s[xx] = if k2 { gv } else { 0.0 };
-                            t3s[xx] = if k3 { gv } else { 0.0 };
-                        }
-                        let (top, bottom) = out[2 * y * w..(2 * y + 2) * w].split_at_mut(w);
-                        for ((o, &u), &v) in top[..2 * wo].chunks_exact_mut(2).zip(&*t0s).zip(&*t1s)
-                        {
-                            o[0] = u;
-                            o[1] = v;
-                        }
-                        for ((o, &u), &v) in
-                            bottom[..2 * wo].chunks_exact_mut(2).zip(&*t2s).zip(&*t3s)
-                        {
-                            o[0] = u;
-                            o[1] = v;
-                        }
+            dst.par_chunks_mut(h * w).enumerate().for_each(|(p, out)| {
+                let mut t = vec![0f32; 4 * wo];
+                let plane = &x[p * h * w..(p + 1) * h * w];
+                let gp = &g[p * ho * wo..(p + 1) * ho * wo];
+                let (t0s, rest) = t.split_at_mut(wo);
+                let (t1s, rest) = rest.split_at_mut(wo);
+                let (t2s, t3s) = rest.split_at_mut(wo);
+                for (y, grow) in gp.chunks_exact(wo).enumerate() {
+                    let r0 = &plane[2 * y * w..2 * y * w + 2 * wo];
+                    let r1 = &plane[(2 * y + 1) * w..(2 * y + 1) * w + 2 * wo];
+                    for (xx, &gv) in grow.iter().enumerate() {
+                        let (a0, a1) = (r0[2 * xx], r0[2 * xx + 1]);
+                        let (b0, b1) = (r1[2 * xx], r1[2 * xx + 1]);
+                        // The window's first maximum is its first cell equal to the
+                        // maximum (NaN counting as equal to NaN). Bitwise `&`/`|`, not
+                        // `&&`/`||`: no branches.
+                        let m = keep_first_max(keep_first_max(keep_first_max(a0, a1), b0), b1);
+                        let is = |v: f32| (v == m) | (v.is_nan() & m.is_nan());
+                        let k0 = is(a0);
+                        let k1 = !k0 & is(a1);
+                        let k2 = !k0 & !k1 & is(b0);
+                        let k3 = !k0 & !k1 & !k2;
+                        t0s[xx] = if k0 { gv } else { 0.0 };
+                        t1s[xx] = if k1 { gv } else { 0.0 };
+                        t2s[xx] = if k2 { gv } else { 0.0 };
+                        t3s[xx] = if k3 { gv } else { 0.0 };
                     }
-                });
+                    let (top, bottom) = out[2 * y * w..(2 * y + 2) * w].split_at_mut(w);
+                    for ((o, &u), &v) in top[..2 * wo].chunks_exact_mut(2).zip(&*t0s).zip(&*t1s) {
+                        o[0] = u;
+                        o[1] = v;
+                    }
+                    for ((o, &u), &v) in bottom[..2 * wo].chunks_exact_mut(2).zip(&*t2s).zip(&*t3s)
+                    {
+                        o[0] = u;
+                        o[1] = v;
+                    }
+                }
+            });
         }
         Ok((CpuStorage::F32(dst), l1.shape().clone()))
     }

@@ -374,26 +374,23 @@ impl StreamingStft {
             base: *base,
             len: *seen,
         };
-        match &stft.forward64 {
-            Some(forward) => {
-                view.fill(&stft.window64, start, constant, &mut scratch.frame64);
-                forward.process_with_scratch(
-                    &mut scratch.frame64,
-                    &mut scratch.spectrum64,
-                    &mut scratch.fft64,
-                )?;
-                for (o, c) in scratch.spectrum.iter_mut().zip(&scratch.spectrum64) {
-                    *o = Complex32::new(c.re as f32, c.im as f32);
-                }
+        if stft.is_wide() {
+            view.fill(&stft.window64, start, constant, &mut scratch.frame64);
+            stft.forward64().process_with_scratch(
+                &mut scratch.frame64,
+                &mut scratch.spectrum64,
+                &mut scratch.fft64,
+            )?;
+            for (o, c) in scratch.spectrum.iter_mut().zip(&scratch.spectrum64) {
+                *o = Complex32::new(c.re as f32, c.im as f32);
             }
-            None => {
-                view.fill(&stft.window, start, constant, &mut scratch.frame);
-                stft.forward.process_with_scratch(
-                    &mut scratch.frame,
-                    &mut scratch.spectrum,
-                    &mut scratch.fft,
-                )?;
-            }
+        } else {
+            view.fill(&stft.window, start, constant, &mut scratch.frame);
+            stft.forward.process_with_scratch(
+                &mut scratch.frame,
+                &mut scratch.spectrum,
+                &mut scratch.fft,
+            )?;
         }
         f(t, Some(&scratch.spectrum));
         Ok(())

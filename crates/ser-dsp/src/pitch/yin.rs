@@ -9,24 +9,10 @@
 //! librosa's (FFT of the zero-padded frame, its power spectrum, inverse FFT), in `f64`;
 //! librosa computes it in `f32`, hence f0 differences of up to about `6e-5` relative
 //! (see `tests/yin.rs`). Unvoiced frames get an f0 too, as in librosa: YIN never says "none".
-//!
-//! ```
-//! use ser_dsp::{YinConfig, yin};
-//!
-//! // 0.5 s of a 220 Hz tone at 16 kHz.
-//! let y: Vec<f32> = (0..8000)
-//!     .map(|n| (2.0 * std::f32::consts::PI * 220.0 * n as f32 / 16_000.0).sin())
-//!     .collect();
-//! let f0 = yin(&y, 16_000, &YinConfig::new(65.0, 2000.0))?; // 2048-sample frames, hop 512
-//! assert_eq!(f0.len(), 16);
-//! assert!((f0[8] - 220.0).abs() < 0.5);
-//! # Ok::<(), ser_dsp::Error>(())
-//! ```
 
 use ndarray::Array1;
-use realfft::RealFftPlanner;
-use realfft::num_complex::Complex;
 
+use super::difference::{Difference, is_trough, parabolic_shift};
 use crate::error::{Error, Result, invalid};
 
 /// Parameters of [`yin`]; the defaults are librosa's (`frame_length = 2048`, `hop_length =
@@ -55,8 +41,7 @@ pub struct YinConfig {
 
 impl Default for YinConfig {
     fn default() -> Self {
-        // librosa.note_to_hz('C2'), librosa.note_to_hz('C7').
-        Self::new(65.406_391_325_149_66, 2_093.004_522_404_789)
+        Self::new(super::C2_HZ, super::C7_HZ)
     }
 }
 
@@ -92,33 +77,13 @@ impl YinConfig {
     /// # Errors
     /// [`Error::ZeroSampleRate`], or [`Error::InvalidConfig`] naming the field.
     pub fn validate(&self, sample_rate: u32) -> Result<()> {
-        if sample_rate == 0 {
-            return Err(Error::ZeroSampleRate);
-        }
-        let sr = f64::from(sample_rate);
-        if !(self.fmin.is_finite() && self.fmin > 0.0) {
-            return Err(invalid("fmin", self.fmin, "must be finite and > 0"));
-        }
-        if !self.fmax.is_finite() || self.fmax > sr / 2.0 {
-            return Err(invalid(
-                "fmax",
-                self.fmax,
-                "must be finite and at most the Nyquist frequency",
-            ));
-        }
-        if self.fmin >= self.fmax {
-            return Err(invalid("fmin", self.fmin, "must be less than fmax"));
-        }
-        if self.frame_length < 3 || sr / self.fmin >= (self.frame_length - 1) as f64 {
-            return Err(invalid(
-                "frame_length",
-                self.frame_length,
-                "too short for fmin: sample_rate / fmin must be < frame_length - 1",
-            ));
-        }
-        if self.hop() == 0 {
-            return Err(invalid("hop_length", 0, "must be > 0"));
-        }
+        super::check_periods(
+            sample_rate,
+            self.fmin,
+            self.fmax,
+            self.frame_length,
+            self.hop(),
+        )?;
         if !(self.trough_threshold.is_finite() && self.trough_threshold > 0.0) {
             return Err(invalid(
                 "trough_threshold",
@@ -132,19 +97,26 @@ impl YinConfig {
     /// The number of frames for `n_samples` samples, or `None` when the (padded) input is
     /// shorter than one frame.
     pub fn n_frames(&self, n_samples: usize) -> Option<usize> {
-        let padded = if self.center {
-            n_samples + 2 * (self.frame_length / 2)
-        } else {
-            n_samples
-        };
-        let hop = self.hop();
-        (padded >= self.frame_length && hop > 0).then(|| 1 + (padded - self.frame_length) / hop)
+        super::n_frames(n_samples, self.frame_length, self.hop(), self.center)
     }
 }
 
 /// The f0 of each frame of `y`, in Hz, as `librosa.yin(y, fmin=config.fmin,
 /// fmax=config.fmax, sr=sample_rate, frame_length, hop_length, trough_threshold, center,
 /// pad_mode='constant')`.
+///
+/// ```
+/// use ser_dsp::{YinConfig, yin};
+///
+/// // 0.5 s of a 220 Hz tone at 16 kHz.
+/// let y: Vec<f32> = (0..8000)
+///     .map(|n| (2.0 * std::f32::consts::PI * 220.0 * n as f32 / 16_000.0).sin())
+///     .collect();
+/// let f0 = yin(&y, 16_000, &YinConfig::new(65.0, 2000.0))?; // 2048-sample frames, hop 512
+/// assert_eq!(f0.len(), 16);
+/// assert!((f0[8] - 220.0).abs() < 0.5);
+/// # Ok::<(), ser_dsp::Error>(())
+/// ```
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] (see [`YinConfig::validate`]), [`Error::ZeroSampleRate`],
@@ -161,67 +133,29 @@ pub fn yin(y: &[f32], sample_rate: u32, config: &YinConfig) -> Result<Array1<f32
         got: y.len(),
     })?;
     let sr = f64::from(sample_rate);
-    let n = config.frame_length;
-    let hop = config.hop();
-    let pad = if config.center { n / 2 } else { 0 };
-    // Validated: 2 <= min_period < max_period <= n - 1.
-    let min_period = (sr / config.fmax).floor() as usize;
-    let max_period = ((sr / config.fmin).ceil() as usize).min(n - 1);
-
-    // librosa: scipy.fft.next_fast_len(2n - 1); any length >= 2n - 1 gives the same
-    // linear autocorrelation.
-    let n_fft = (2 * n - 1).next_power_of_two();
-    let mut planner = RealFftPlanner::<f64>::new();
-    let forward = planner.plan_fft_forward(n_fft);
-    let inverse = planner.plan_fft_inverse(n_fft);
-    let mut buf = vec![0.0f64; n_fft];
-    let mut spec = vec![Complex::new(0.0f64, 0.0); n_fft / 2 + 1];
-    let mut scratch_f = forward.make_scratch_vec();
-    let mut scratch_i = inverse.make_scratch_vec();
-    let mut energy = vec![0.0f64; n];
-    let mut diff = vec![0.0f64; max_period + 1];
-    let n_lags = max_period - min_period + 1;
-    let mut cmnd = vec![0.0f64; n_lags];
-    // librosa's util.tiny of its f32 frames.
-    let tiny = f64::from(f32::MIN_POSITIVE);
-
+    let (min_period, max_period) = super::check_periods(
+        sample_rate,
+        config.fmin,
+        config.fmax,
+        config.frame_length,
+        config.hop(),
+    )?;
+    let pad = if config.center {
+        config.frame_length / 2
+    } else {
+        0
+    };
+    let mut difference = Difference::new(
+        config.frame_length,
+        config.hop(),
+        pad,
+        min_period,
+        max_period,
+    );
+    let mut cmnd = vec![0.0f64; difference.n_lags()];
     let mut out = Vec::with_capacity(n_frames);
     for t in 0..n_frames {
-        // Frame t covers padded[t·hop .. t·hop + n], i.e. y[t·hop - pad ..], zeros outside.
-        let start = t * hop;
-        buf.fill(0.0);
-        let mut acc = 0.0f64;
-        for (i, (b, e)) in buf[..n].iter_mut().zip(energy.iter_mut()).enumerate() {
-            let v = (start + i)
-                .checked_sub(pad)
-                .and_then(|j| y.get(j))
-                .map_or(0.0, |v| f64::from(*v));
-            *b = v;
-            acc += v * v;
-            *e = acc;
-        }
-        forward.process_with_scratch(&mut buf, &mut spec, &mut scratch_f)?;
-        for c in spec.iter_mut() {
-            *c = Complex::new(c.norm_sqr(), 0.0);
-        }
-        inverse.process_with_scratch(&mut spec, &mut buf, &mut scratch_i)?;
-        let scale = 1.0 / n_fft as f64;
-        let acf0 = buf[0] * scale;
-
-        // d(k) = 2 (acf(0) - acf(k)) - Σ_{m<k} y(m)², k = 1 ..= max_period.
-        diff[0] = 0.0;
-        for k in 1..=max_period {
-            diff[k] = 2.0 * (acf0 - buf[k] * scale) - energy[k - 1];
-        }
-        // d'(k) = d(k) / (Σ_{j=1..=k} d(j) / k), for k = min_period ..= max_period.
-        let mut cum = 0.0f64;
-        for k in 1..=max_period {
-            cum += diff[k];
-            if k >= min_period {
-                cmnd[k - min_period] = diff[k] / (cum / k as f64 + tiny);
-            }
-        }
-
+        difference.frame(y, t, &mut cmnd)?;
         let idx = pick_period(&cmnd, config.trough_threshold);
         let period = (min_period + idx) as f64 + parabolic_shift(&cmnd, idx);
         out.push((sr / period) as f32);
@@ -232,17 +166,7 @@ pub fn yin(y: &[f32], sample_rate: u32, config: &YinConfig) -> Result<Array1<f32
 /// The first local minimum below `threshold` (librosa's `localmin`, with the first lag a
 /// trough when below the second), else the first global minimum.
 fn pick_period(x: &[f64], threshold: f64) -> usize {
-    let last = x.len() - 1;
-    let is_trough = |i: usize| -> bool {
-        if i == 0 {
-            x[0] < x[1]
-        } else if i == last {
-            x[last] < x[last - 1]
-        } else {
-            x[i] < x[i - 1] && x[i] <= x[i + 1]
-        }
-    };
-    if let Some(i) = (0..=last).find(|&i| is_trough(i) && x[i] < threshold) {
+    if let Some(i) = (0..x.len()).find(|&i| is_trough(x, i) && x[i] < threshold) {
         return i;
     }
     let mut best = 0;
@@ -252,17 +176,6 @@ fn pick_period(x: &[f64], threshold: f64) -> usize {
         }
     }
     best
-}
-
-/// librosa's `_parabolic_interpolation` at `i`: the offset of the vertex of the parabola
-/// through `i - 1, i, i + 1`, or 0 at the ends or when it lies a bin or more away.
-fn parabolic_shift(x: &[f64], i: usize) -> f64 {
-    if i == 0 || i + 1 >= x.len() {
-        return 0.0;
-    }
-    let a = x[i + 1] + x[i - 1] - 2.0 * x[i];
-    let b = (x[i + 1] - x[i - 1]) / 2.0;
-    if b.abs() >= a.abs() { 0.0 } else { -b / a }
 }
 
 #[cfg(test)]
