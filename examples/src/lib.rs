@@ -6,6 +6,7 @@ pub mod plot;
 pub mod runs;
 pub mod timeline_out;
 pub mod timeline_plot;
+pub mod training;
 
 use std::fs;
 use std::io::BufWriter;

@@ -1,0 +1,601 @@
+//! The `train` program's work as a library function, so that `crossval` trains its folds
+//! with exactly the same steps: [`TrainArgs`] (the command line), [`train`] (one run
+//! directory), and [`Ui`] (where messages and progress bars go: the terminal, or a
+//! [`MultiProgress`] shared by folds trained side by side).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, ValueEnum};
+use indicatif::{MultiProgress, ProgressBar};
+use ser_datasets::{
+    Assignment, Counts, Overwrite, Split, SplitFractions, SplitLookup, check_no_speaker_leak,
+    random_split, read_manifest, relative_to_roots, speaker_split, undersample, write_manifest,
+};
+use ser_dsp::LogMelConfig;
+use ser_models::features::fit_normalization;
+use ser_models::hub::{HubWeights, load_vgg19_features};
+use ser_models::optim::AdamConfig;
+use ser_models::run::{
+    RunConfig, RunDirMode, check_run_dir, class_names, input_shape, prepare_run_dir,
+};
+use ser_models::train::{Dataset, Event, LrSchedule, TrainConfig, Trainer, predict};
+use ser_models::{Architecture, InputMode, Model, ModelConfig, parse_device};
+
+use crate::plot::{draw_confusion, draw_curves};
+use crate::runs::{bar, corpus_of, dataset, featurize, labelled, oversample};
+
+/// Where a training run's messages and progress bars go.
+#[derive(Debug, Clone, Default)]
+pub struct Ui {
+    shared: Option<(MultiProgress, String)>,
+}
+
+impl Ui {
+    /// The terminal, as the `train` program has it: messages on stderr, its own progress
+    /// bars, and the test report's table on stdout.
+    pub fn terminal() -> Self {
+        Self { shared: None }
+    }
+
+    /// Messages and bars prefixed with `prefix` (such as `fold 2`) in `multi`, which other
+    /// runs share; featurizing and augmenting bars and the report's table are left out.
+    pub fn shared(multi: MultiProgress, prefix: impl Into<String>) -> Self {
+        Self {
+            shared: Some((multi, prefix.into())),
+        }
+    }
+
+    /// Whether only messages and epoch bars are shown (a shared display).
+    pub fn is_quiet(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// Prints one message line.
+    pub fn line(&self, message: &str) {
+        match &self.shared {
+            Some((multi, prefix)) => {
+                for l in message.lines() {
+                    // Only fails when the terminal is gone; nothing to tell then.
+                    let _ = multi.println(format!("{prefix}: {l}"));
+                }
+            }
+            None => eprintln!("{message}"),
+        }
+    }
+
+    /// A progress bar in the house style ([`bar`]), in the shared display if there is one.
+    pub fn bar(&self, len: u64, what: &str) -> ProgressBar {
+        match &self.shared {
+            Some((multi, prefix)) => multi.add(bar(len, &format!("{prefix} {what}"))),
+            None => bar(len, what),
+        }
+    }
+}
+
+/// How `train` splits the labelled clips.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SplitArg {
+    /// Stratified random split per emotion (speakers appear in several splits).
+    Random,
+    /// Speaker-independent: no speaker in two splits.
+    Speaker,
+}
+
+/// How `train` balances the classes of the training split.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Balance {
+    /// Keep every training utterance.
+    None,
+    /// Under-sample every class of the training split to the smallest.
+    Undersample,
+    /// Over-sample every class of the training split to `--oversample-to` clips (default:
+    /// the largest class) with augmented copies: the research's time stretch, pitch shift
+    /// and noise on the waveform. Validation and test clips are never augmented.
+    Oversample,
+}
+
+/// Train a speech-emotion classifier.
+#[derive(Parser, Debug, Clone)]
+#[command(version, about)]
+pub struct TrainArgs {
+    /// Corpus folder (repeat for several corpora).
+    #[arg(long, required = true)]
+    pub data: Vec<PathBuf>,
+    /// Use the splits of this manifest (CSV from the dataset example) instead of splitting.
+    #[arg(long)]
+    pub manifest: Option<PathBuf>,
+    /// Architecture.
+    #[arg(long, default_value = "cnn-blstm-attn")]
+    pub model: String,
+    /// How to split.
+    #[arg(long, value_enum, default_value_t = SplitArg::Speaker)]
+    pub split: SplitArg,
+    /// With --split speaker: these speakers (e.g. `ravdess:20,tess:YAF`) form the test split.
+    #[arg(long, value_delimiter = ',')]
+    pub test_speakers: Vec<String>,
+    /// With --split speaker and --test-speakers: these form the validation split.
+    #[arg(long, value_delimiter = ',')]
+    pub val_speakers: Vec<String>,
+    /// Maximum epochs.
+    #[arg(long, default_value_t = 50)]
+    pub epochs: usize,
+    /// Early-stopping patience (epochs without a better validation loss).
+    #[arg(long, default_value_t = 10)]
+    pub patience: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Learning rate (default: 1e-3, VGG19 5e-5).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Halve the learning rate after 3 epochs without improvement.
+    #[arg(long)]
+    pub reduce_lr: bool,
+    /// Dropout after each convolution block (research: 0.25; see docs/results.md for why
+    /// the default is 0).
+    #[arg(long, default_value_t = 0.0)]
+    pub conv_dropout: f32,
+    /// L2 penalty on convolution kernels (research: Keras l2(0.01); see docs/results.md).
+    #[arg(long, default_value_t = 0.0)]
+    l2: f64,
+    /// BatchNorm running-statistics momentum, PyTorch convention (Keras's 0.99 is 0.01 here;
+    /// it lags behind the weights for the first thousand steps, see docs/results.md).
+    #[arg(long, default_value_t = 0.1)]
+    pub bn_momentum: f64,
+    /// Weight the loss by inverse class frequency.
+    #[arg(long)]
+    pub class_weights: bool,
+    /// Balance the training split.
+    #[arg(long, value_enum, default_value_t = Balance::None)]
+    pub balance: Balance,
+    /// With `--balance oversample`: clips per class after over-sampling (e.g. 3× the
+    /// largest class to triple the training data with augmented copies).
+    #[arg(long)]
+    pub oversample_to: Option<usize>,
+    /// No random time shifts / noise on training spectrograms.
+    #[arg(long)]
+    pub no_spec_augment: bool,
+    /// Log-mel hop in samples at 16 kHz (512: 94 frames per 3 s; 375: 128 frames, the
+    /// research's 128 × 128 image). Recorded in config.json, so evaluate and predict use it.
+    #[arg(long, default_value_t = 512)]
+    pub hop_length: usize,
+    /// Seed of the split, the weights, shuffling, dropout and augmentation.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// VGG19: ImageNet weights (torchvision/timm `features.N.*` names) from this safetensors
+    /// file; without it they come from the Hugging Face cache or hub (`timm/vgg19.tv_in1k`).
+    #[arg(long)]
+    pub imagenet: Option<PathBuf>,
+    /// VGG19: start from random weights instead of ImageNet's.
+    #[arg(long)]
+    pub no_pretrained: bool,
+    /// Device: cpu, cuda, cuda:N, metal or auto.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Feature cache folder (shared between runs).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// Use only the first N labelled utterances (quick trials).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Run directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Continue the run in --out from its last checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Replace an existing run directory's files.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// A split must train something and measure it: refused when it leaves no training clip,
+/// or neither validation nor test clips (a one-speaker corpus under a speaker split).
+pub fn check_measured(assignments: &[Assignment]) -> Result<()> {
+    let count = |s: Split| assignments.iter().filter(|a| a.split == Some(s)).count();
+    if count(Split::Train) == 0 {
+        bail!("the split left no training clips");
+    }
+    if count(Split::Validation) == 0 && count(Split::Test) == 0 {
+        bail!(
+            "the split left no validation and no test clips: nothing would measure the model \
+         (a speaker-independent split needs at least 3 speakers; --split random mixes them)"
+        );
+    }
+    Ok(())
+}
+
+/// The split of `utterances` that `args` asks for: a manifest's, a stratified random one,
+/// a speaker-independent one, or the speakers named by `--test-speakers`/`--val-speakers`
+/// (everyone else trains).
+///
+/// # Errors
+/// An unreadable manifest that names nothing under `--data`; a speaker named twice or not
+/// in the data; what the splitters refuse.
+pub fn split_assignments(
+    args: &TrainArgs,
+    utterances: &[ser_datasets::Utterance],
+) -> Result<Vec<Assignment>> {
+    if let Some(m) = &args.manifest {
+        let rows = read_manifest(m)?;
+        // Rows are found by corpus, speaker and path below the corpus, however the corpus's
+        // path was typed when the manifest was written.
+        let rows = SplitLookup::new(&rows).assign(utterances);
+        if rows.is_empty() {
+            bail!("no manifest row names a file under --data");
+        }
+        return Ok(rows);
+    }
+    let fr = SplitFractions::default();
+    Ok(match args.split {
+        SplitArg::Random => random_split(utterances, &fr, args.seed)?,
+        SplitArg::Speaker if args.test_speakers.is_empty() => {
+            speaker_split(utterances, &fr, args.seed)?
+        }
+        SplitArg::Speaker => {
+            let speakers: BTreeSet<&str> = utterances.iter().map(|u| u.speaker.as_str()).collect();
+            if let Some(s) = args
+                .val_speakers
+                .iter()
+                .find(|s| args.test_speakers.contains(s))
+            {
+                bail!("speaker `{s}` is in both --test-speakers and --val-speakers");
+            }
+            for s in args.test_speakers.iter().chain(&args.val_speakers) {
+                if !speakers.contains(s.as_str()) {
+                    bail!(
+                        "speaker `{s}` is not in the data (speakers look like {:?})",
+                        speakers.iter().take(3).collect::<Vec<_>>()
+                    );
+                }
+            }
+            utterances
+                .iter()
+                .map(|u| Assignment {
+                    utterance: u.clone(),
+                    split: u.emotion.map(|_| {
+                        if args.test_speakers.contains(&u.speaker) {
+                            Split::Test
+                        } else if args.val_speakers.contains(&u.speaker) {
+                            Split::Validation
+                        } else {
+                            Split::Train
+                        }
+                    }),
+                })
+                .collect()
+        }
+    })
+}
+
+/// Trains one run as `train` does (see the `train` program's documentation): scan, split,
+/// featurize, balance, train with early stopping, evaluate on the test split, and write
+/// the run directory `args.out`. Messages and progress bars go through `ui`.
+///
+/// # Errors
+/// A run directory in the way (without `--resume`/`--overwrite`), data that cannot be
+/// split or measured, and any scanning, featurizing, training or writing error.
+pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
+    macro_rules! say {
+        ($($t:tt)*) => {
+            ui.line(&format!($($t)*))
+        };
+    }
+    let arch: Architecture = args.model.parse()?;
+    if args.oversample_to.is_some() && !matches!(args.balance, Balance::Oversample) {
+        bail!("--oversample-to needs --balance oversample");
+    }
+    let (device, device_desc) = parse_device(&args.device)?;
+    let out = &args.out;
+    let mode = match (args.resume, args.overwrite) {
+        (true, true) => bail!("--resume and --overwrite contradict each other"),
+        (true, false) => RunDirMode::Resume,
+        (false, true) => RunDirMode::Overwrite,
+        (false, false) => RunDirMode::New,
+    };
+    // Checked now; an old run is cleared (--overwrite) only once there is something to
+    // write.
+    check_run_dir(out, mode).context(
+        "pass --resume to continue a run or --overwrite to replace it; a folder of other \
+         files is never written into",
+    )?;
+
+    // 1. Data.
+    let (mut utterances, report) = labelled(&args.data)?;
+    if let Some(n) = args.limit {
+        utterances.truncate(n);
+    }
+    if utterances.is_empty() {
+        bail!("no labelled utterance under {:?}", args.data);
+    }
+    say!(
+        "{} labelled utterances from {} folder(s) ({} rejected, {} duplicates); device {device_desc}",
+        utterances.len(),
+        args.data.len(),
+        report.rejected.len(),
+        report.duplicates.len()
+    );
+    let split_path = out.join("split.csv");
+    let mut assignments = if args.resume && split_path.exists() {
+        let rows = read_manifest(&split_path)?;
+        let found = SplitLookup::new(&rows).assign(&utterances);
+        if found.len() != rows.len() {
+            bail!(
+                "{} of the {} clips of the run's split.csv are not under --data {:?}: resume \
+                 with the data the run was trained on",
+                rows.len().saturating_sub(found.len()),
+                rows.len(),
+                args.data
+            );
+        }
+        found
+    } else {
+        split_assignments(args, &utterances)?
+    };
+    if matches!(args.split, SplitArg::Speaker) && args.manifest.is_none() {
+        check_no_speaker_leak(&assignments)?;
+    }
+    if let Balance::Undersample = args.balance {
+        let train: Vec<_> = assignments
+            .iter()
+            .filter(|a| a.split == Some(Split::Train))
+            .map(|a| a.utterance.clone())
+            .collect();
+        let keep: BTreeSet<_> = undersample(&train, args.seed)?
+            .into_iter()
+            .map(|u| u.path)
+            .collect();
+        assignments.retain(|a| a.split != Some(Split::Train) || keep.contains(&a.utterance.path));
+    }
+    check_measured(&assignments)?;
+    prepare_run_dir(out, mode)?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    // Paths relative to their --data folder, so that evaluate and --resume find the
+    // split however the corpus's path is typed, or wherever the corpus has moved.
+    write_manifest(
+        &split_path,
+        &relative_to_roots(&assignments, &args.data),
+        Overwrite::Replace,
+    )?;
+    let of = |s: Split| -> Vec<&ser_datasets::Utterance> {
+        assignments
+            .iter()
+            .filter(|a| a.split == Some(s))
+            .map(|a| &a.utterance)
+            .collect()
+    };
+    let (tr, va, te) = (of(Split::Train), of(Split::Validation), of(Split::Test));
+    say!(
+        "split: {} train, {} validation, {} test",
+        tr.len(),
+        va.len(),
+        te.len()
+    );
+    if tr.is_empty() {
+        bail!("the training split is empty");
+    }
+    for (name, part) in [("train", &tr), ("test", &te)] {
+        let counts = Counts::from_utterances(part.iter().copied());
+        let by: Vec<String> = counts
+            .by_emotion()
+            .iter()
+            .map(|(e, n)| format!("{}={n}", e.map_or("-", |e| e.as_str())))
+            .collect();
+        say!("  {name}: {}", by.join(" "));
+    }
+
+    // 2. Features, once.
+    let t0 = Instant::now();
+    let logmel = LogMelConfig {
+        hop_length: args.hop_length,
+        ..LogMelConfig::default()
+    };
+    let all: Vec<_> = assignments
+        .iter()
+        .filter(|a| a.split.is_some())
+        .map(|a| a.utterance.clone())
+        .collect();
+    let feats = featurize(&all, logmel, args.cache.as_deref(), ui.is_quiet())?;
+    say!(
+        "featurized {} files in {:.1} s",
+        feats.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let mut train = dataset(tr.iter().copied(), &feats, args.batch_size)?;
+    let mut oversampled_to = None;
+    if let Balance::Oversample = args.balance {
+        let t0 = Instant::now();
+        let (plan, copies) = oversample(&tr, args.oversample_to, logmel, args.seed, ui.is_quiet())?;
+        say!(
+            "over-sampled the training split to {} clips per class with {} augmented copies in {:.1} s",
+            plan.target(),
+            copies.len(),
+            t0.elapsed().as_secs_f64()
+        );
+        for (id, class, mel) in copies {
+            train.ids.push(id);
+            train.labels.push(class);
+            train.features.push(mel);
+        }
+        oversampled_to = Some(plan.target());
+    }
+    // Re-checked: every copy has the shape of the clips it joins.
+    let train = Dataset::with_ids(train.features, train.labels, train.ids, args.batch_size)?
+        .shuffled(args.seed);
+    let val = dataset(va.iter().copied(), &feats, args.batch_size)?;
+    let test = dataset(te.iter().copied(), &feats, args.batch_size)?;
+
+    // 3. Model and training.
+    let mut model_cfg = ModelConfig::research(arch);
+    model_cfg.conv_dropout = args.conv_dropout;
+    model_cfg.l2 = args.l2;
+    model_cfg.bn_momentum = args.bn_momentum;
+    if let InputMode::LogMel { .. } = model_cfg.input.mode {
+        let (mean, std) = fit_normalization(train.features.iter().map(|a| a.view()))?;
+        model_cfg.input.mode = InputMode::LogMel { mean, std };
+        (model_cfg.input.n_mels, model_cfg.input.frames) = input_shape(&logmel)?;
+    }
+    let default_lr = if arch == Architecture::Vgg19 {
+        5e-5
+    } else {
+        1e-3
+    };
+    let train_cfg = TrainConfig {
+        epochs: args.epochs,
+        adam: AdamConfig {
+            learning_rate: args.lr.unwrap_or(default_lr),
+            ..AdamConfig::default()
+        },
+        patience: Some(args.patience),
+        schedule: if args.reduce_lr {
+            LrSchedule::ReduceOnPlateau {
+                factor: 0.5,
+                patience: 3,
+                min_lr: 1e-6,
+            }
+        } else {
+            LrSchedule::Constant
+        },
+        class_weights: args.class_weights,
+        spec_augment: !args.no_spec_augment,
+        seed: args.seed,
+        ..TrainConfig::default()
+    };
+    let run_cfg = RunConfig {
+        model: model_cfg.clone(),
+        features: logmel,
+        train: train_cfg.clone(),
+        classes: class_names(),
+        data: args.data.clone(),
+        split: if args.manifest.is_some() {
+            "manifest".into()
+        } else {
+            format!("{:?}", args.split).to_lowercase()
+        },
+        seed: args.seed,
+        oversampled_to,
+    };
+    let model = Model::new(model_cfg, args.seed, &device)?;
+    if arch == Architecture::Vgg19 && !args.no_pretrained && !args.resume {
+        let path = match &args.imagenet {
+            Some(p) => p.clone(),
+            None => HubWeights::vgg19()
+                .resolve()
+                .context("VGG19's ImageNet weights (pass --imagenet FILE, or --no-pretrained)")?,
+        };
+        load_vgg19_features(&model, &path)?;
+        say!("loaded ImageNet weights from {}", path.display());
+    }
+    say!(
+        "{arch}: {} parameters ({} trainable tensors)",
+        model.n_params(),
+        model.trainable_vars().len()
+    );
+    let ckpt = out.join("checkpoint");
+    if args.resume {
+        // Refuse to continue another run: a different model would take part of the
+        // weights, continue the history and replace the original.
+        RunConfig::load(out)
+            .with_context(|| format!("{} holds no run to resume", out.display()))?
+            .check_resume(&run_cfg)
+            .context("--resume")?;
+    }
+    let mut trainer = if args.resume {
+        let t = Trainer::resume(&model, &ckpt, Some(args.epochs))?;
+        say!("resuming after epoch {}", t.state().epoch);
+        t
+    } else {
+        Trainer::new(&model, train_cfg, &train.labels)?
+    };
+    ser_models::io::save_json(&out.join("config.json"), &run_cfg)?;
+    ser_models::io::save_json(&out.join("model.json"), &run_cfg.model)?;
+    let val_ref: Option<&dyn ser_models::train::BatchSource> = if val.features.is_empty() {
+        None
+    } else {
+        Some(&val)
+    };
+    let mut pb = ui.bar(0, "epoch");
+    let t_train = Instant::now();
+    trainer.fit(&train, val_ref, Some(&ckpt), &mut |ev| match ev {
+        Event::EpochStart { epoch, batches } => {
+            pb = ui.bar(batches as u64, &format!("epoch {epoch}"));
+        }
+        Event::Step { loss, accuracy, .. } => {
+            pb.set_message(format!("loss {loss:.3} acc {:.1}%", 100.0 * accuracy));
+            pb.inc(1);
+        }
+        Event::EpochEnd(r) => {
+            pb.finish_and_clear();
+            say!(
+                "epoch {:>3}: train loss {:.3} acc {:5.1}% | val loss {} acc {} | {:.0} s",
+                r.epoch,
+                r.train_loss,
+                100.0 * r.train_accuracy,
+                r.val_loss.map_or("-".into(), |v| format!("{v:.3}")),
+                r.val_accuracy
+                    .map_or("-".into(), |v| format!("{:5.1}%", 100.0 * v)),
+                r.seconds
+            );
+        }
+        Event::EarlyStop { epoch, best_epoch } => {
+            say!("early stop after epoch {epoch}; keeping epoch {best_epoch}");
+        }
+    })?;
+    let minutes = t_train.elapsed().as_secs_f64() / 60.0;
+    model.save_weights(&out.join("model.safetensors"))?;
+    let history = &trainer.state().history;
+    ser_models::io::save_json(&out.join("history.json"), history)?;
+    draw_curves(&out.join("curves.png"), history)?;
+
+    // 4. Test.
+    let eval_on = if test.features.is_empty() {
+        &val
+    } else {
+        &test
+    };
+    if eval_on.features.is_empty() {
+        say!("no validation or test split: nothing to evaluate");
+        return Ok(());
+    }
+    let preds = predict(&model, eval_on)?;
+    let corpora = corpus_of(&utterances);
+    let group = |p: &Path| {
+        corpora
+            .get(p)
+            .map_or("?".to_string(), |c| c.as_str().to_string())
+    };
+    let names = class_names();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let report = preds.report(&names, Some(&group))?;
+    if !ui.is_quiet() {
+        println!("{}", report.to_text());
+    }
+    let metrics = serde_json::json!({
+        "split": if test.features.is_empty() { "validation" } else { "test" },
+        "items": preds.labels.len(),
+        "loss": preds.loss,
+        "train_minutes": minutes,
+        "epochs_run": history.epochs.len(),
+        "best_epoch": trainer.state().best_epoch,
+        "device": device_desc,
+        "report": report,
+    });
+    ser_models::io::save_json(&out.join("metrics.json"), &metrics)?;
+    draw_confusion(
+        &out.join("confusion.png"),
+        &report,
+        &format!("{arch}, {} split", run_cfg.split),
+    )?;
+    say!(
+        "accuracy {:.2}%  UA {:.2}%  macro-F1 {:.2}% on {} items; training took {minutes:.1} min\nwrote {}/{{model.safetensors,config.json,metrics.json,confusion.png,curves.png}}",
+        100.0 * report.accuracy,
+        100.0 * report.balanced_accuracy,
+        100.0 * report.macro_f1,
+        preds.labels.len(),
+        out.display()
+    );
+    Ok(())
+}
