@@ -58,8 +58,13 @@ impl Ui {
         match &self.shared {
             Some((multi, prefix)) => {
                 for l in message.lines() {
-                    // Only fails when the terminal is gone; nothing to tell then.
-                    let _ = multi.println(format!("{prefix}: {l}"));
+                    // A hidden display (stderr is not a terminal) drops its lines.
+                    if multi.is_hidden() {
+                        eprintln!("{prefix}: {l}");
+                    } else {
+                        // Only fails when the terminal is gone; nothing to tell then.
+                        let _ = multi.println(format!("{prefix}: {l}"));
+                    }
                 }
             }
             None => eprintln!("{message}"),
