@@ -61,8 +61,20 @@ use serde::{Deserialize, Serialize};
 static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
 
 /// Speaker-independent k-fold cross-validation over RAVDESS actors.
+// `train`'s flags that choose the split are refused here: hidden from --help.
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(
+    version,
+    mut_arg("manifest", |a| a.hide(true)),
+    mut_arg("split", |a| a.hide(true)),
+    mut_arg("test_speakers", |a| a.hide(true)),
+    mut_arg("val_speakers", |a| a.hide(true)),
+    mut_arg("limit", |a| a.hide(true)),
+    mut_arg("out", |a| a.help("Folder of the folds (OUT/fold-K) and the summary")),
+    mut_arg("resume", |a| a.help("Continue unfinished folds; skip finished ones")),
+    mut_arg("overwrite", |a| a.help("Retrain every fold, replacing its run")),
+    mut_arg("cache", |a| a.help("Feature cache folder (default: OUT/feature-cache)"))
+)]
 struct Args {
     /// Training settings, as `train` takes them; `--out` is the folder of the folds.
     #[command(flatten)]
@@ -661,6 +673,30 @@ mod tests {
             md.contains("| **mean ± sd** | | | 60.0 ± 14.1 | 30.0 ± 7.1 |"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn flags_that_choose_the_split_are_refused() {
+        let multi = MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden());
+        for extra in [
+            &["--test-speakers", "ravdess:01"][..],
+            &["--val-speakers", "ravdess:01"],
+            &["--manifest", "m.csv"],
+            &["--split", "random"],
+            &["--limit", "10"],
+            &["--jobs", "0"],
+        ] {
+            let mut argv = vec!["crossval", "--data", "nowhere", "--out", "nowhere"];
+            argv.extend(extra);
+            let args = Args::try_parse_from(argv).unwrap();
+            let err = crossval(&args, &multi).unwrap_err().to_string();
+            assert!(
+                err.contains("does not apply")
+                    || err.contains("do not apply")
+                    || err.contains("--jobs 0"),
+                "{extra:?}: {err}"
+            );
+        }
     }
 
     #[test]
