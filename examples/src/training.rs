@@ -21,7 +21,7 @@ use ser_models::optim::AdamConfig;
 use ser_models::run::{
     RunConfig, RunDirMode, check_run_dir, class_names, input_shape, prepare_run_dir,
 };
-use ser_models::train::{Dataset, Event, LrSchedule, TrainConfig, Trainer, predict};
+use ser_models::train::{Dataset, Event, LrSchedule, SpecMasks, TrainConfig, Trainer, predict};
 use ser_models::{Architecture, InputMode, Model, ModelConfig, parse_device};
 
 use crate::plot::{draw_confusion, draw_curves};
@@ -102,6 +102,15 @@ pub enum Balance {
     Oversample,
 }
 
+/// How `train` normalises the log-mel input.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum InputNorm {
+    /// `(dB − mean) / std` with the training set's statistics.
+    Global,
+    /// Each mel band standardised over its own utterance (per-utterance CMVN).
+    Cmvn,
+}
+
 /// Train a speech-emotion classifier.
 #[derive(Parser, Debug, Clone)]
 #[command(version, about)]
@@ -163,6 +172,23 @@ pub struct TrainArgs {
     /// No random time shifts / noise on training spectrograms.
     #[arg(long)]
     pub no_spec_augment: bool,
+    /// SpecAugment masks on training spectrograms, after the shift and noise: two frequency
+    /// masks of up to 16 bands and two time masks of up to 10 frames.
+    #[arg(long)]
+    pub spec_masks: bool,
+    /// Mixup with this alpha (e.g. 0.2): each batch blended with a shuffled copy of itself.
+    #[arg(long)]
+    pub mixup: Option<f64>,
+    /// How the log-mel input is normalised: `global` (the training set's mean and standard
+    /// deviation) or `cmvn` (each mel band standardised over its own utterance).
+    #[arg(long, value_enum, default_value_t = InputNorm::Global)]
+    pub input_norm: InputNorm,
+    /// Convolution channels per block, comma-separated (research: 32,64,128,256).
+    #[arg(long, value_delimiter = ',')]
+    pub conv_channels: Vec<usize>,
+    /// Hidden units of each LSTM direction (research: 128).
+    #[arg(long)]
+    pub rnn_hidden: Option<usize>,
     /// Log-mel hop in samples at 16 kHz (512: 94 frames per 3 s; 375: 128 frames, the
     /// research's 128 × 128 image). Recorded in config.json, so evaluate and predict use it.
     #[arg(long, default_value_t = 512)]
@@ -438,10 +464,23 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
     model_cfg.conv_dropout = args.conv_dropout;
     model_cfg.l2 = args.l2;
     model_cfg.bn_momentum = args.bn_momentum;
+    if !args.conv_channels.is_empty() {
+        model_cfg.conv_channels = args.conv_channels.clone();
+    }
+    if let Some(h) = args.rnn_hidden {
+        model_cfg.rnn_hidden = h;
+    }
     if let InputMode::LogMel { .. } = model_cfg.input.mode {
-        let (mean, std) = fit_normalization(train.features.iter().map(|a| a.view()))?;
-        model_cfg.input.mode = InputMode::LogMel { mean, std };
+        model_cfg.input.mode = match args.input_norm {
+            InputNorm::Global => {
+                let (mean, std) = fit_normalization(train.features.iter().map(|a| a.view()))?;
+                InputMode::LogMel { mean, std }
+            }
+            InputNorm::Cmvn => InputMode::LogMelCmvn,
+        };
         (model_cfg.input.n_mels, model_cfg.input.frames) = input_shape(&logmel)?;
+    } else if args.input_norm != InputNorm::Global {
+        bail!("--input-norm applies to log-mel models, not {arch}'s image input");
     }
     let default_lr = if arch == Architecture::Vgg19 {
         5e-5
@@ -466,6 +505,8 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
         },
         class_weights: args.class_weights,
         spec_augment: !args.no_spec_augment,
+        spec_masks: args.spec_masks.then(SpecMasks::default),
+        mixup: args.mixup,
         seed: args.seed,
         ..TrainConfig::default()
     };

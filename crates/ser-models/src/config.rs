@@ -84,6 +84,13 @@ pub enum InputMode {
         /// Standard deviation of the training features (dB).
         std: f32,
     },
+    /// One channel: every mel band standardised over the utterance's own frames,
+    /// `(dB − mean_band) / sqrt(var_band + 1 dB²)` (per-utterance mean and variance
+    /// normalisation). It takes out the band levels a voice and a microphone impose, which a
+    /// global mean cannot; each window of a timeline is standardised on its own, as the
+    /// 3 s training clips were. The 1 dB² floor keeps a band that barely moves (padding,
+    /// silence) from being blown up to unit variance.
+    LogMelCmvn,
     /// The research's image: the dB map scaled to `[0, 1]` per utterance, through the magma
     /// colormap, as three channels (RGB), resized to the input size; optionally with
     /// ImageNet's mean and standard deviation taken out (for pretrained VGG19).
@@ -97,7 +104,7 @@ impl InputMode {
     /// The number of channels this mode produces.
     pub fn channels(self) -> usize {
         match self {
-            Self::LogMel { .. } => 1,
+            Self::LogMel { .. } | Self::LogMelCmvn => 1,
             Self::Magma { .. } => 3,
         }
     }

@@ -103,6 +103,14 @@ fn input_channels_into(
     let x = resize_frames(x, spec.frames);
     match spec.mode {
         InputMode::LogMel { mean, std } => out.extend(x.iter().map(|v| (v - mean) / std)),
+        InputMode::LogMelCmvn => {
+            let start = out.len();
+            out.extend(x.iter());
+            let frames = x.ncols();
+            for band in out[start..].chunks_exact_mut(frames) {
+                standardize_band(band);
+            }
+        }
         InputMode::Magma { imagenet } => {
             let (lo, hi) = x
                 .iter()
@@ -161,6 +169,25 @@ pub fn batch_tensor<'a>(
     )?)
 }
 
+/// The variance floor of [`InputMode::LogMelCmvn`], in dB².
+pub const CMVN_VARIANCE_FLOOR: f64 = 1.0;
+
+/// Standardises one mel band in place: `(v − mean) / sqrt(var + CMVN_VARIANCE_FLOOR)`,
+/// the statistics in f64 over the band's frames.
+fn standardize_band(band: &mut [f32]) {
+    let n = band.len() as f64;
+    let mean = band.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let var = band
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    let scale = 1.0 / (var + CMVN_VARIANCE_FLOOR).sqrt();
+    for v in band {
+        *v = ((f64::from(*v) - mean) * scale) as f32;
+    }
+}
+
 /// [`batch_tensor`] over the items of a `[B, n_mels, frames]` array.
 ///
 /// # Errors
@@ -171,4 +198,57 @@ pub fn batch_tensor_3d(
     device: &Device,
 ) -> Result<Tensor> {
     batch_tensor(features.axis_iter(Axis(0)), spec, device)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::InputMode;
+
+    #[test]
+    fn cmvn_standardises_each_band_over_its_frames() {
+        // Band 0 ramps, band 1 is constant (padding), band 2 alternates around -40 dB.
+        let x = ndarray::array![
+            [-10.0f32, -20.0, -30.0, -40.0],
+            [-80.0, -80.0, -80.0, -80.0],
+            [-35.0, -45.0, -35.0, -45.0],
+        ];
+        let spec = InputSpec {
+            mode: InputMode::LogMelCmvn,
+            n_mels: 3,
+            frames: 4,
+        };
+        let y = input_channels(x.view(), &spec, 0).unwrap();
+        // Band 0: mean -25, variance 125; band 2: mean -40, variance 25.
+        let s0 = (125.0f64 + CMVN_VARIANCE_FLOOR).sqrt();
+        let s2 = (25.0f64 + CMVN_VARIANCE_FLOOR).sqrt();
+        let want = [
+            15.0 / s0,
+            5.0 / s0,
+            -5.0 / s0,
+            -15.0 / s0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            5.0 / s2,
+            -5.0 / s2,
+            5.0 / s2,
+            -5.0 / s2,
+        ];
+        for (i, (a, b)) in y.iter().zip(want).enumerate() {
+            assert!((f64::from(*a) - b).abs() < 1e-6, "value {i}: {a} vs {b}");
+        }
+        // A level change of the whole utterance (another microphone gain) changes nothing.
+        let louder = x.mapv(|v| v + 12.0);
+        assert_eq!(input_channels(louder.view(), &spec, 0).unwrap(), y);
+        // Frames are resized to the spec first, then standardised.
+        let long = ndarray::Array2::from_shape_fn((3, 9), |(m, t)| (m * 10 + t) as f32);
+        let y = input_channels(long.view(), &spec, 0).unwrap();
+        for band in y.chunks(4) {
+            let mean: f32 = band.iter().sum::<f32>() / 4.0;
+            assert!(mean.abs() < 1e-5, "{band:?}");
+        }
+    }
 }

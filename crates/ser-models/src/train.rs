@@ -68,6 +68,34 @@ pub enum LrSchedule {
     },
 }
 
+/// SpecAugment's frequency and time masks (Park et al., 2019) on training spectrograms,
+/// filled with the spectrogram's mean ([`ser_augment::FrequencyMask`],
+/// [`ser_augment::TimeMask`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecMasks {
+    /// The widest frequency mask, in mel bands.
+    pub freq_width: usize,
+    /// Frequency masks per spectrogram.
+    pub freq_count: usize,
+    /// The widest time mask, in frames.
+    pub time_width: usize,
+    /// Time masks per spectrogram.
+    pub time_count: usize,
+}
+
+impl Default for SpecMasks {
+    /// Two masks of up to 16 bands and two of up to 10 frames (a tenth of a 3 s clip at
+    /// hop 512), SpecAugment's LibriSpeech-basic policy scaled to 128 bands and 94 frames.
+    fn default() -> Self {
+        Self {
+            freq_width: 16,
+            freq_count: 2,
+            time_width: 10,
+            time_count: 2,
+        }
+    }
+}
+
 /// Training settings; the defaults are the research's (Adam 1e-3, batch 32, early
 /// stopping with patience 10).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +117,13 @@ pub struct TrainConfig {
     /// Random time shifts and noise on training spectrograms (the research's
     /// [`ser_augment::research_spectrogram`]).
     pub spec_augment: bool,
+    /// SpecAugment masks on training spectrograms, after the research's shift and noise;
+    /// `None`: no masks.
+    pub spec_masks: Option<SpecMasks>,
+    /// Mixup (Zhang et al., 2018) with this `alpha`: each batch is blended with a shuffled
+    /// copy of itself, `λ·x + (1−λ)·x[perm]` with `λ ~ Beta(alpha, alpha)`, and the loss is
+    /// `λ·CE(y) + (1−λ)·CE(y[perm])`; `None`: no mixup.
+    pub mixup: Option<f64>,
     /// The seed of shuffling, dropout and augmentation.
     pub seed: u64,
 }
@@ -103,6 +138,8 @@ impl Default for TrainConfig {
             schedule: LrSchedule::Constant,
             class_weights: false,
             spec_augment: true,
+            spec_masks: None,
+            mixup: None,
             seed: 42,
         }
     }
@@ -175,6 +212,51 @@ pub struct Trainer<'m> {
     best_weights: Option<BTreeMap<String, Tensor>>,
 }
 
+/// The spectrogram augmentation of a training step: the research's shift and noise when
+/// `research` is on, then the masks; `None` when there is neither.
+fn spec_augmentation(
+    research: bool,
+    masks: Option<SpecMasks>,
+) -> Result<Option<ser_augment::Compose<ser_augment::Spectrogram>>> {
+    let mut t = if research {
+        ser_augment::research_spectrogram()
+    } else {
+        ser_augment::Compose::new()
+    };
+    if let Some(m) = masks {
+        let bad = |e| Error::config("spec_masks", format!("{m:?}"), format!("{e}"));
+        t = t
+            .then(
+                ser_augment::FrequencyMask::new(
+                    m.freq_width,
+                    m.freq_count,
+                    ser_augment::Fill::Mean,
+                )
+                .map_err(bad)?,
+            )
+            .then(
+                ser_augment::TimeMask::new(m.time_width, m.time_count, ser_augment::Fill::Mean)
+                    .map_err(bad)?,
+            );
+    }
+    Ok((!t.is_empty()).then_some(t))
+}
+
+/// Mixup's draw for one batch of `n`: `λ ~ Beta(alpha, alpha)` and the partner of each
+/// item, from the step's seed.
+fn mixup_draw(alpha: f64, n: usize, seed: u64) -> Result<(f64, Vec<u32>)> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    use rand_distr::Distribution;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x6d69_7875_7000);
+    let beta = rand_distr::Beta::new(alpha, alpha)
+        .map_err(|e| Error::config("mixup", alpha, format!("{e}")))?;
+    let lambda = beta.sample(&mut rng);
+    let mut perm: Vec<u32> = (0..n as u32).collect();
+    perm.shuffle(&mut rng);
+    Ok((lambda, perm))
+}
+
 fn deep_copy(m: &BTreeMap<String, Tensor>) -> Result<BTreeMap<String, Tensor>> {
     m.iter().map(|(k, v)| Ok((k.clone(), v.copy()?))).collect()
 }
@@ -188,6 +270,14 @@ impl<'m> Trainer<'m> {
     pub fn new(model: &'m Model, config: TrainConfig, train_labels: &[usize]) -> Result<Self> {
         if config.epochs == 0 {
             return Err(Error::config("epochs", 0, "must be >= 1"));
+        }
+        if let Some(a) = config.mixup {
+            if !(a.is_finite() && a > 0.0) {
+                return Err(Error::config("mixup", a, "must be a finite alpha > 0"));
+            }
+        }
+        if let Some(m) = config.spec_masks {
+            spec_augmentation(false, Some(m))?;
         }
         let opt = Adam::new(model.trainable_vars(), config.adam)?;
         let class_weights = config
@@ -253,11 +343,7 @@ impl<'m> Trainer<'m> {
             Some(w) => Some(Tensor::from_slice(w, w.len(), &device)?),
             None => None,
         };
-        let aug = self
-            .state
-            .config
-            .spec_augment
-            .then(ser_augment::research_spectrogram);
+        let aug = spec_augmentation(self.state.config.spec_augment, self.state.config.spec_masks)?;
         let (mut sum_loss, mut correct, mut n) = (0f64, 0usize, 0usize);
         for (bi, batch) in data.batches(epoch as u64).enumerate() {
             let batch = batch?;
@@ -290,8 +376,26 @@ impl<'m> Trainer<'m> {
             };
             let labels: Vec<u32> = batch.labels.iter().map(|&l| l as u32).collect();
             let labels = Tensor::new(labels.as_slice(), &device)?;
-            let logits = self.model.forward_t(&xs, Mode::Train { seed })?;
-            let ce = cross_entropy(&logits, &labels, weights.as_ref())?;
+            let mix = match self.state.config.mixup {
+                Some(alpha) => Some(mixup_draw(alpha, batch.labels.len(), seed)?),
+                None => None,
+            };
+            let (logits, ce) = match &mix {
+                Some((lambda, perm)) => {
+                    let perm_t = Tensor::new(perm.as_slice(), &device)?;
+                    let xs = ((&xs * *lambda)? + (xs.index_select(&perm_t, 0)? * (1.0 - lambda))?)?;
+                    let logits = self.model.forward_t(&xs, Mode::Train { seed })?;
+                    let other = labels.index_select(&perm_t, 0)?;
+                    let ce = ((cross_entropy(&logits, &labels, weights.as_ref())? * *lambda)?
+                        + (cross_entropy(&logits, &other, weights.as_ref())? * (1.0 - lambda))?)?;
+                    (logits, ce)
+                }
+                None => {
+                    let logits = self.model.forward_t(&xs, Mode::Train { seed })?;
+                    let ce = cross_entropy(&logits, &labels, weights.as_ref())?;
+                    (logits, ce)
+                }
+            };
             let loss = match self.model.l2_penalty()? {
                 Some(p) => (&ce + p)?,
                 None => ce.clone(),
