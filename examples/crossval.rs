@@ -50,7 +50,7 @@ use indicatif::MultiProgress;
 use ser_datasets::{Corpus, Gender, Utterance};
 use ser_dsp::LogMelConfig;
 use ser_examples::run;
-use ser_examples::runs::{dataset, featurize, labelled};
+use ser_examples::runs::{dataset, featurize, labelled, prepare_for};
 use ser_examples::training::{SplitArg, TrainArgs, Ui, train};
 use ser_models::parse_device;
 use ser_models::run::load_run;
@@ -377,6 +377,7 @@ fn fold_result(
         .cloned()
         .collect();
     let feats = featurize(&test, cfg.features, Some(cache), true)?;
+    let feats = prepare_for(cfg.model.input.mode, &test, feats)?;
     let data = dataset(&test, &feats, 64)?;
     let preds = predict(&model, &data)?;
     let gender: HashMap<&Path, &str> = test

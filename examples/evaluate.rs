@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use clap::{Parser, ValueEnum};
 use ser_datasets::{Split, SplitLookup, read_manifest};
-use ser_examples::runs::{corpus_of, dataset, featurize, labelled};
+use ser_examples::runs::{corpus_of, dataset, featurize, labelled, prepare_for};
 use ser_examples::{recognizer, run};
 use ser_models::parse_device;
 use ser_models::train::predict;
@@ -108,6 +108,8 @@ fn main() {
             );
         }
         let feats = featurize(&utterances, cfg.features, args.cache.as_deref(), args.json)?;
+        // A speaker-standardised model sees each speaker's clips by their statistics.
+        let feats = prepare_for(cfg.model.input.mode, &utterances, feats)?;
         let data = dataset(&utterances, &feats, 64)?;
         let preds = predict(&model, &data)?;
         let corpora = corpus_of(&utterances);

@@ -16,6 +16,8 @@ use ser_datasets::{
 };
 use ser_dsp::ndarray;
 use ser_dsp::{LogMel, LogMelConfig};
+use ser_models::InputMode;
+use ser_models::features::BandStats;
 use ser_models::train::Dataset;
 
 /// The labelled utterances under `roots` (those the label policy gives an emotion), with
@@ -103,6 +105,58 @@ pub fn dataset<'a>(
         }
     }
     Ok(Dataset::with_ids(f, l, ids, batch_size)?)
+}
+
+/// The key of `u`'s speaker across corpora: `corpus:speaker`.
+pub fn speaker_key(u: &Utterance) -> String {
+    format!("{}:{}", u.corpus, u.speaker)
+}
+
+/// Standardises every featurized clip of `utterances` in `feats` by its speaker's
+/// per-band statistics over all of that speaker's clips there
+/// ([`InputMode::LogMelSpeakerCmvn`]); returns the statistics by [`speaker_key`].
+///
+/// # Errors
+/// A spectrogram with another band count than the speaker's others.
+pub fn standardize_by_speaker(
+    utterances: &[Utterance],
+    feats: &mut HashMap<PathBuf, Array2<f32>>,
+) -> Result<HashMap<String, BandStats>> {
+    let mut stats: HashMap<String, BandStats> = HashMap::new();
+    for u in utterances {
+        if let Some(x) = feats.get(&u.path) {
+            stats
+                .entry(speaker_key(u))
+                .or_insert_with(|| BandStats::new(x.nrows()))
+                .add(x.view())?;
+        }
+    }
+    let mut done = std::collections::HashSet::new();
+    for u in utterances {
+        if let (Some(x), Some(s)) = (feats.get_mut(&u.path), stats.get(&speaker_key(u))) {
+            // A clip listed twice is standardised once.
+            if done.insert(u.path.clone()) {
+                *x = s.standardize(x.view())?;
+            }
+        }
+    }
+    Ok(stats)
+}
+
+/// The features of `utterances` as a model with `mode` input takes them: standardised by
+/// speaker for [`InputMode::LogMelSpeakerCmvn`], as they are otherwise.
+///
+/// # Errors
+/// As [`standardize_by_speaker`].
+pub fn prepare_for(
+    mode: InputMode,
+    utterances: &[Utterance],
+    mut feats: HashMap<PathBuf, Array2<f32>>,
+) -> Result<HashMap<PathBuf, Array2<f32>>> {
+    if mode == InputMode::LogMelSpeakerCmvn {
+        standardize_by_speaker(utterances, &mut feats)?;
+    }
+    Ok(feats)
 }
 
 /// One augmented training clip: its id (`SOURCE#augN`), class index and log-mel.

@@ -25,7 +25,9 @@ use ser_models::train::{Dataset, Event, LrSchedule, SpecMasks, TrainConfig, Trai
 use ser_models::{Architecture, InputMode, Model, ModelConfig, parse_device};
 
 use crate::plot::{draw_confusion, draw_curves};
-use crate::runs::{bar, corpus_of, dataset, featurize, labelled, oversample};
+use crate::runs::{
+    bar, corpus_of, dataset, featurize, labelled, oversample, speaker_key, standardize_by_speaker,
+};
 
 /// Where a training run's messages and progress bars go.
 #[derive(Debug, Clone, Default)]
@@ -109,6 +111,9 @@ pub enum InputNorm {
     Global,
     /// Each mel band standardised over its own utterance (per-utterance CMVN).
     Cmvn,
+    /// Each mel band standardised with its speaker's statistics over all their clips (test
+    /// speakers' from their own, unlabelled, clips); a recognizer uses the recording's.
+    Speaker,
 }
 
 /// Train a speech-emotion classifier.
@@ -136,7 +141,8 @@ pub struct TrainArgs {
     /// Maximum epochs.
     #[arg(long, default_value_t = 50)]
     pub epochs: usize,
-    /// Early-stopping patience (epochs without a better validation loss).
+    /// Early-stopping patience (epochs without a better validation loss); 0: never stop
+    /// early (the best epoch's weights are still kept).
     #[arg(long, default_value_t = 10)]
     pub patience: usize,
     /// Batch size.
@@ -146,8 +152,11 @@ pub struct TrainArgs {
     #[arg(long)]
     pub lr: Option<f64>,
     /// Halve the learning rate after 3 epochs without improvement.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "cosine")]
     pub reduce_lr: bool,
+    /// Cosine decay of the learning rate from --lr to 1e-5 over --epochs.
+    #[arg(long)]
+    pub cosine: bool,
     /// Dropout after each convolution block (research: 0.25; see docs/results.md for why
     /// the default is 0).
     #[arg(long, default_value_t = 0.0)]
@@ -180,7 +189,9 @@ pub struct TrainArgs {
     #[arg(long)]
     pub mixup: Option<f64>,
     /// How the log-mel input is normalised: `global` (the training set's mean and standard
-    /// deviation) or `cmvn` (each mel band standardised over its own utterance).
+    /// deviation), `cmvn` (each mel band standardised over its own utterance) or `speaker`
+    /// (each mel band standardised with the speaker's statistics over all their clips; the
+    /// test speakers' from their own clips, as a recognizer uses the recording's).
     #[arg(long, value_enum, default_value_t = InputNorm::Global)]
     pub input_norm: InputNorm,
     /// Convolution channels per block, comma-separated (research: 32,64,128,256).
@@ -435,6 +446,12 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
         feats.len(),
         t0.elapsed().as_secs_f64()
     );
+    let mut feats = feats;
+    let speaker_stats = if args.input_norm == InputNorm::Speaker {
+        Some(standardize_by_speaker(&all, &mut feats)?)
+    } else {
+        None
+    };
     let mut train = dataset(tr.iter().copied(), &feats, args.batch_size)?;
     let mut oversampled_to = None;
     if let Balance::Oversample = args.balance {
@@ -446,7 +463,17 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
             copies.len(),
             t0.elapsed().as_secs_f64()
         );
-        for (id, class, mel) in copies {
+        for (id, class, mut mel) in copies {
+            if let Some(stats) = &speaker_stats {
+                // A copy is standardised as its source clip was, by its speaker's statistics.
+                let source = id.to_string_lossy();
+                let source = source.rsplit_once("#aug").map_or(&*source, |(s, _)| s);
+                let u = tr
+                    .iter()
+                    .find(|u| u.path.to_string_lossy() == source)
+                    .with_context(|| format!("the source of augmented copy {}", id.display()))?;
+                mel = stats[&speaker_key(u)].standardize(mel.view())?;
+            }
             train.ids.push(id);
             train.labels.push(class);
             train.features.push(mel);
@@ -477,6 +504,7 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
                 InputMode::LogMel { mean, std }
             }
             InputNorm::Cmvn => InputMode::LogMelCmvn,
+            InputNorm::Speaker => InputMode::LogMelSpeakerCmvn,
         };
         (model_cfg.input.n_mels, model_cfg.input.frames) = input_shape(&logmel)?;
     } else if args.input_norm != InputNorm::Global {
@@ -493,13 +521,15 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
             learning_rate: args.lr.unwrap_or(default_lr),
             ..AdamConfig::default()
         },
-        patience: Some(args.patience),
+        patience: (args.patience > 0).then_some(args.patience),
         schedule: if args.reduce_lr {
             LrSchedule::ReduceOnPlateau {
                 factor: 0.5,
                 patience: 3,
                 min_lr: 1e-6,
             }
+        } else if args.cosine {
+            LrSchedule::Cosine { min_lr: 1e-5 }
         } else {
             LrSchedule::Constant
         },

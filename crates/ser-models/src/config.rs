@@ -91,6 +91,15 @@ pub enum InputMode {
     /// 3 s training clips were. The 1 dB² floor keeps a band that barely moves (padding,
     /// silence) from being blown up to unit variance.
     LogMelCmvn,
+    /// One channel: every mel band standardised with the statistics of the speaker, as
+    /// [`LogMelCmvn`](Self::LogMelCmvn) does with the utterance's
+    /// ([`BandStats`](crate::features::BandStats), the same 1 dB² floor). In training the
+    /// statistics are the speaker's over all their clips; in a recognizer's timeline or
+    /// stream they are the recording's, over every window heard so far; one clip on its
+    /// own is its own statistics. The model takes the standardised values as they are:
+    /// whoever hands it spectrograms directly (`predict` on a [`Dataset`](crate::train::Dataset))
+    /// standardises them first.
+    LogMelSpeakerCmvn,
     /// The research's image: the dB map scaled to `[0, 1]` per utterance, through the magma
     /// colormap, as three channels (RGB), resized to the input size; optionally with
     /// ImageNet's mean and standard deviation taken out (for pretrained VGG19).
@@ -104,7 +113,7 @@ impl InputMode {
     /// The number of channels this mode produces.
     pub fn channels(self) -> usize {
         match self {
-            Self::LogMel { .. } | Self::LogMelCmvn => 1,
+            Self::LogMel { .. } | Self::LogMelCmvn | Self::LogMelSpeakerCmvn => 1,
             Self::Magma { .. } => 3,
         }
     }

@@ -103,6 +103,7 @@ fn input_channels_into(
     let x = resize_frames(x, spec.frames);
     match spec.mode {
         InputMode::LogMel { mean, std } => out.extend(x.iter().map(|v| (v - mean) / std)),
+        InputMode::LogMelSpeakerCmvn => out.extend(x.iter()),
         InputMode::LogMelCmvn => {
             let start = out.len();
             out.extend(x.iter());
@@ -171,6 +172,89 @@ pub fn batch_tensor<'a>(
 
 /// The variance floor of [`InputMode::LogMelCmvn`], in dB².
 pub const CMVN_VARIANCE_FLOOR: f64 = 1.0;
+
+/// Per-band mean and variance of log-mel frames, gathered over many spectrograms (a
+/// speaker's clips, or the windows of a recording so far), for
+/// [`InputMode::LogMelSpeakerCmvn`]. Sums are kept in f64.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BandStats {
+    frames: u64,
+    sum: Vec<f64>,
+    sum_sq: Vec<f64>,
+}
+
+impl BandStats {
+    /// No frames yet, for `n_mels` bands.
+    pub fn new(n_mels: usize) -> Self {
+        Self {
+            frames: 0,
+            sum: vec![0.0; n_mels],
+            sum_sq: vec![0.0; n_mels],
+        }
+    }
+
+    /// Frames gathered so far.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    fn check(&self, x: ArrayView2<f32>) -> Result<()> {
+        if x.nrows() != self.sum.len() || x.ncols() == 0 {
+            return Err(Error::InputShape {
+                expected: format!("[{}, frames ≥ 1] log-mel spectrograms", self.sum.len()),
+                got: x.shape().to_vec(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds every frame of `x` (`[n_mels, frames]`).
+    ///
+    /// # Errors
+    /// [`Error::InputShape`] for another band count or no frames;
+    /// [`Error::NonFiniteInput`] for NaN or infinite values (nothing is added then).
+    pub fn add(&mut self, x: ArrayView2<f32>) -> Result<()> {
+        self.check(x)?;
+        if let Some(pos) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFiniteInput {
+                what: format!("band statistics input, value {pos}"),
+            });
+        }
+        for (band, row) in x.outer_iter().enumerate() {
+            for &v in row {
+                let v = f64::from(v);
+                self.sum[band] += v;
+                self.sum_sq[band] += v * v;
+            }
+        }
+        self.frames += x.ncols() as u64;
+        Ok(())
+    }
+
+    /// `x` with every band standardised by these statistics:
+    /// `(v − mean) / sqrt(var + CMVN_VARIANCE_FLOOR)`. With no frames gathered yet, `x`'s
+    /// own statistics are used.
+    ///
+    /// # Errors
+    /// As [`add`](Self::add).
+    pub fn standardize(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
+        self.check(x)?;
+        if self.frames == 0 {
+            let mut own = Self::new(x.nrows());
+            own.add(x)?;
+            return own.standardize(x);
+        }
+        let n = self.frames as f64;
+        let mut y = x.to_owned();
+        for (band, mut row) in y.outer_iter_mut().enumerate() {
+            let mean = self.sum[band] / n;
+            let var = (self.sum_sq[band] / n - mean * mean).max(0.0);
+            let scale = 1.0 / (var + CMVN_VARIANCE_FLOOR).sqrt();
+            row.mapv_inplace(|v| ((f64::from(v) - mean) * scale) as f32);
+        }
+        Ok(y)
+    }
+}
 
 /// Standardises one mel band in place: `(v − mean) / sqrt(var + CMVN_VARIANCE_FLOOR)`,
 /// the statistics in f64 over the band's frames.
@@ -250,5 +334,56 @@ mod tests {
             let mean: f32 = band.iter().sum::<f32>() / 4.0;
             assert!(mean.abs() < 1e-5, "{band:?}");
         }
+    }
+
+    #[test]
+    fn band_stats_pool_frames_and_standardise_like_cmvn() {
+        let a = ndarray::array![[-10.0f32, -20.0], [-60.0, -60.0]];
+        let b = ndarray::array![[-30.0f32, -40.0, -50.0], [-60.0, -70.0, -50.0]];
+        let mut s = BandStats::new(2);
+        // No frames yet: the spectrogram's own statistics, as LogMelCmvn.
+        let spec = InputSpec {
+            mode: InputMode::LogMelCmvn,
+            n_mels: 2,
+            frames: 3,
+        };
+        let alone = s.standardize(b.view()).unwrap();
+        assert_eq!(
+            alone.iter().copied().collect::<Vec<_>>(),
+            input_channels(b.view(), &spec, 0).unwrap()
+        );
+        s.add(a.view()).unwrap();
+        s.add(b.view()).unwrap();
+        assert_eq!(s.frames(), 5);
+        let y = s.standardize(a.view()).unwrap();
+        // Band 0 over five frames: mean -30, variance 200; band 1: mean -60, variance 40.
+        let s0 = (200.0f64 + CMVN_VARIANCE_FLOOR).sqrt();
+        let s1 = (40.0f64 + CMVN_VARIANCE_FLOOR).sqrt();
+        let want = [20.0 / s0, 10.0 / s0, 0.0, 0.0];
+        for (got, want) in y.iter().zip(want) {
+            assert!((f64::from(*got) - want).abs() < 1e-6, "{y:?}");
+        }
+        assert!((f64::from(s.standardize(b.view()).unwrap()[[1, 1]]) + 10.0 / s1).abs() < 1e-6);
+        // Wrong shapes and non-finite values are errors; nothing is added then.
+        assert!(s.add(ndarray::Array2::zeros((3, 4)).view()).is_err());
+        assert!(s.add(ndarray::Array2::zeros((2, 0)).view()).is_err());
+        assert!(
+            s.standardize(ndarray::Array2::zeros((3, 4)).view())
+                .is_err()
+        );
+        let mut nan = a.clone();
+        nan[[1, 0]] = f32::NAN;
+        assert!(s.add(nan.view()).is_err());
+        assert_eq!(s.frames(), 5);
+        // The model takes speaker-standardised values as they are.
+        let spec = InputSpec {
+            mode: InputMode::LogMelSpeakerCmvn,
+            n_mels: 2,
+            frames: 2,
+        };
+        assert_eq!(
+            input_channels(y.view(), &spec, 0).unwrap(),
+            y.iter().copied().collect::<Vec<_>>()
+        );
     }
 }

@@ -9,8 +9,9 @@ use ser_datasets::Emotion;
 use ser_dsp::ndarray::{Array2, ArrayView2};
 use ser_dsp::{Audio, LogMel, SpeechGate, SpeechGateConfig};
 
+use crate::InputMode;
 use crate::error::{Error, Result};
-use crate::features::batch_tensor;
+use crate::features::{BandStats, batch_tensor};
 use crate::models::Model;
 use crate::run::{RunConfig, load_run, load_run_bytes};
 use crate::timeline::{Stream, Timeline, TimelineConfig};
@@ -223,11 +224,30 @@ impl Recognizer {
     }
 
     /// Classifies log-mel spectrograms (each `(n_mels, frames)` as [`Recognizer::featurize`]
-    /// makes them) in one batch.
+    /// makes them) in one batch. A model with
+    /// [`InputMode::LogMelSpeakerCmvn`](crate::InputMode::LogMelSpeakerCmvn) input sees each
+    /// one standardised by its own statistics (one clip is its own speaker).
     ///
     /// # Errors
     /// [`Error::InputShape`] for a spectrogram of another shape; [`Error::NonFiniteInput`].
     pub fn classify_features(&self, features: &[ArrayView2<'_, f32>]) -> Result<Vec<Prediction>> {
+        if self.model.config().input.mode == InputMode::LogMelSpeakerCmvn {
+            let own = features
+                .iter()
+                .map(|f| BandStats::new(f.nrows()).standardize(*f))
+                .collect::<Result<Vec<_>>>()?;
+            let views: Vec<_> = own.iter().map(|f| f.view()).collect();
+            return self.classify_prepared(&views);
+        }
+        self.classify_prepared(features)
+    }
+
+    /// [`Recognizer::classify_features`] of spectrograms already standardised where the
+    /// model's input mode asks for it (the stream's running statistics).
+    pub(crate) fn classify_prepared(
+        &self,
+        features: &[ArrayView2<'_, f32>],
+    ) -> Result<Vec<Prediction>> {
         if features.is_empty() {
             return Ok(Vec::new());
         }

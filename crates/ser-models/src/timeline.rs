@@ -23,7 +23,9 @@
 use ser_dsp::ndarray::Array2;
 use ser_dsp::{SpeechGate, SpeechGateConfig, StreamingResampler};
 
+use crate::config::{InputMode, InputSpec};
 use crate::error::{Error, Result};
+use crate::features::BandStats;
 use crate::recognizer::{N_CLASSES, Prediction, Recognizer};
 
 /// How audio is cut into windows; the defaults are 3 s windows every second.
@@ -160,6 +162,9 @@ pub struct Stream<'a> {
     sum: [f64; N_CLASSES],
     n_speech: usize,
     finished: bool,
+    /// The recording's per-band statistics over the speech windows so far, for a model
+    /// with [`InputMode::LogMelSpeakerCmvn`] input.
+    band_stats: Option<BandStats>,
 }
 
 impl<'a> Stream<'a> {
@@ -188,6 +193,14 @@ impl<'a> Stream<'a> {
             sum: [0.0; N_CLASSES],
             n_speech: 0,
             finished: false,
+            band_stats: match recognizer.model().config().input {
+                InputSpec {
+                    mode: InputMode::LogMelSpeakerCmvn,
+                    n_mels,
+                    ..
+                } => Some(BandStats::new(n_mels)),
+                _ => None,
+            },
         })
     }
 
@@ -293,7 +306,16 @@ impl<'a> Stream<'a> {
     fn queue(&mut self, start: usize, end: usize) -> Result<()> {
         let y = &self.buf[start - self.buf_start..end - self.buf_start];
         let features = if self.gate.is_speech(y, self.rate)? {
-            Some(self.recognizer.logmel().extract_samples(y, self.rate)?)
+            let f = self.recognizer.logmel().extract_samples(y, self.rate)?;
+            // The recording is the speaker: each window is standardised by the statistics
+            // of every speech window so far, itself included.
+            Some(match &mut self.band_stats {
+                Some(stats) => {
+                    stats.add(f.view())?;
+                    stats.standardize(f.view())?
+                }
+                None => f,
+            })
         } else {
             None
         };
@@ -338,7 +360,7 @@ impl<'a> Stream<'a> {
                 .iter()
                 .filter_map(|p| p.features.as_ref().map(|f| f.view()))
                 .collect();
-            let predictions = self.recognizer.classify_features(&views)?;
+            let predictions = self.recognizer.classify_prepared(&views)?;
             let (expected, got) = (views.len(), predictions.len());
             let mut predictions = predictions.into_iter();
             for p in group {

@@ -21,13 +21,18 @@ fn fixture(name: &str) -> PathBuf {
 
 /// A CNN-BLSTM-attention small enough for debug builds, with random weights.
 fn tiny() -> Recognizer {
+    tiny_with(ser_models::InputMode::LogMel {
+        mean: -50.0,
+        std: 20.0,
+    })
+}
+
+/// [`tiny`] with another input mode.
+fn tiny_with(mode: ser_models::InputMode) -> Recognizer {
     let features = ser_dsp::LogMelConfig::default();
     let mut model = ModelConfig::research(Architecture::CnnBlstmAttn);
     (model.input.n_mels, model.input.frames) = input_shape(&features).unwrap();
-    model.input.mode = ser_models::InputMode::LogMel {
-        mean: -50.0,
-        std: 20.0,
-    };
+    model.input.mode = mode;
     model.conv_channels = vec![4, 8, 8, 8];
     model.rnn_hidden = 8;
     model.attention_dim = 8;
@@ -541,4 +546,60 @@ fn errors_on_a_file_s_samples_name_the_file() {
         .unwrap_err();
     assert!(matches!(err, Error::InFile { .. }), "{err:?}");
     assert!(err.to_string().contains("nan.wav"), "{err}");
+}
+
+/// A speaker-standardised model: one clip is standardised by its own statistics, a
+/// timeline's windows by the recording's statistics so far (the same in any pieces), and
+/// the first window of a stream by itself alone.
+#[test]
+fn speaker_cmvn_uses_the_recording_s_statistics_so_far() {
+    use ser_models::features::BandStats;
+    let r = tiny_with(ser_models::InputMode::LogMelSpeakerCmvn);
+    let own = tiny_with(ser_models::InputMode::LogMelCmvn);
+    // Same weights (same seed and shapes): a single clip gives the per-utterance result.
+    let clip = ser_audio_io::load(fixture("speech_16k.wav")).unwrap();
+    let a = r.classify(&clip).unwrap();
+    let b = own.classify(&clip).unwrap();
+    for (x, y) in a.probabilities.iter().zip(b.probabilities) {
+        assert!((x - y).abs() < 1e-5, "{a:?} vs {b:?}");
+    }
+
+    let audio = long_clip();
+    let config = TimelineConfig::default();
+    let t = r.timeline(&audio, &config).unwrap();
+    assert_eq!(t, stream_in_pieces(&r, &audio, &config, 3));
+    // The same by hand: running statistics over the speech windows.
+    let rate = 16_000usize;
+    let mut stats = BandStats::new(r.model().config().input.n_mels);
+    let mut by_hand = Vec::new();
+    for s in t.segments.iter().filter(|s| s.prediction.is_some()) {
+        let y = &audio.samples()
+            [(s.start * rate as f64).round() as usize..(s.end * rate as f64).round() as usize];
+        let f = r.logmel().extract_samples(y, 16_000).unwrap();
+        stats.add(f.view()).unwrap();
+        by_hand.push(stats.standardize(f.view()).unwrap());
+    }
+    let views: Vec<_> = by_hand.iter().map(|f| f.view()).collect();
+    // Each window after the first differs from its per-utterance standardisation, so
+    // classify_features (one clip = own statistics) is not what the timeline did.
+    let t_own = own.timeline(&audio, &config).unwrap();
+    assert_ne!(t.segments[1..], t_own.segments[1..]);
+    let x = ser_models::features::batch_tensor(
+        views.iter().copied(),
+        &r.model().config().input,
+        &Device::Cpu,
+    )
+    .unwrap();
+    let p: Vec<Vec<f32>> = r.model().predict_proba(&x).unwrap().to_vec2().unwrap();
+    let shown: Vec<_> = t
+        .segments
+        .iter()
+        .filter_map(|s| s.prediction)
+        .collect();
+    assert_eq!(p.len(), shown.len());
+    for (want, got) in p.iter().zip(&shown) {
+        for (x, y) in want.iter().zip(got.probabilities) {
+            assert!((x - y).abs() < 1e-5, "{want:?} vs {got:?}");
+        }
+    }
 }
