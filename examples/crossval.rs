@@ -52,9 +52,10 @@ use ser_dsp::LogMelConfig;
 use ser_examples::run;
 use ser_examples::runs::{dataset, featurize, labelled, prepare_for};
 use ser_examples::training::{SplitArg, TrainArgs, Ui, train};
-use ser_models::parse_device;
+use ser_models::features::BandStats;
 use ser_models::run::load_run;
 use ser_models::train::predict;
+use ser_models::{InputMode, parse_device};
 use serde::{Deserialize, Serialize};
 
 #[global_allocator]
@@ -259,6 +260,12 @@ struct FoldResult {
     epochs_run: usize,
     best_epoch: Option<usize>,
     train_minutes: f64,
+    /// Speaker-standardised models only: accuracy and UA when each test clip is
+    /// standardised by its own statistics, as a recognizer does a single clip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    accuracy_one_clip: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ua_one_clip: Option<f64>,
 }
 
 /// A metric over folds.
@@ -276,30 +283,36 @@ struct Summary {
     over_folds: BTreeMap<String, Spread>,
 }
 
-const METRICS: [&str; 5] = [
+const METRICS: [&str; 7] = [
     "accuracy",
     "ua",
     "macro_f1",
     "accuracy_women",
     "accuracy_men",
+    "accuracy_one_clip",
+    "ua_one_clip",
 ];
 
 fn summarise(folds: Vec<FoldResult>) -> Summary {
     let over_folds = METRICS
         .iter()
-        .map(|m| {
-            let v: Vec<f64> = folds
+        .filter_map(|m| {
+            let v: Option<Vec<f64>> = folds
                 .iter()
                 .map(|f| match *m {
-                    "accuracy" => f.accuracy,
-                    "ua" => f.ua,
-                    "macro_f1" => f.macro_f1,
-                    "accuracy_women" => f.accuracy_women,
-                    _ => f.accuracy_men,
+                    "accuracy" => Some(f.accuracy),
+                    "ua" => Some(f.ua),
+                    "macro_f1" => Some(f.macro_f1),
+                    "accuracy_women" => Some(f.accuracy_women),
+                    "accuracy_men" => Some(f.accuracy_men),
+                    "accuracy_one_clip" => f.accuracy_one_clip,
+                    _ => f.ua_one_clip,
                 })
                 .collect();
+            // A metric only some folds have (or none) is left out.
+            let v = v.filter(|v| !v.is_empty())?;
             let (mean, std) = mean_std(&v);
-            ((*m).to_string(), Spread { mean, std })
+            Some(((*m).to_string(), Spread { mean, std }))
         })
         .collect();
     Summary { folds, over_folds }
@@ -351,6 +364,14 @@ fn markdown(s: &Summary) -> String {
         g("accuracy_women"),
         g("accuracy_men")
     ));
+    if s.over_folds.contains_key("ua_one_clip") {
+        t.push_str(&format!(
+            "\nEach test clip standardised by its own statistics (one clip, no speaker \
+             history): accuracy {} %, UA {} %.\n",
+            g("accuracy_one_clip"),
+            g("ua_one_clip")
+        ));
+    }
     t
 }
 
@@ -377,6 +398,18 @@ fn fold_result(
         .cloned()
         .collect();
     let feats = featurize(&test, cfg.features, Some(cache), true)?;
+    let one_clip = if cfg.model.input.mode == InputMode::LogMelSpeakerCmvn {
+        let own = feats
+            .iter()
+            .map(|(p, x)| Ok((p.clone(), BandStats::new(x.nrows()).standardize(x.view())?)))
+            .collect::<Result<HashMap<_, _>>>()?;
+        let preds = predict(&model, &dataset(&test, &own, 64)?)?;
+        let names: Vec<&str> = cfg.classes.iter().map(String::as_str).collect();
+        let rep = preds.report(&names, None)?;
+        Some((rep.accuracy, rep.balanced_accuracy))
+    } else {
+        None
+    };
     let feats = prepare_for(cfg.model.input.mode, &test, feats)?;
     let data = dataset(&test, &feats, 64)?;
     let preds = predict(&model, &data)?;
@@ -406,6 +439,8 @@ fn fold_result(
         epochs_run: metrics["epochs_run"].as_u64().unwrap_or(0) as usize,
         best_epoch: metrics["best_epoch"].as_u64().map(|e| e as usize),
         train_minutes: metrics["train_minutes"].as_f64().unwrap_or(f64::NAN),
+        accuracy_one_clip: one_clip.map(|c| c.0),
+        ua_one_clip: one_clip.map(|c| c.1),
     })
 }
 
@@ -661,9 +696,14 @@ mod tests {
                     epochs_run: 1,
                     best_epoch: Some(1),
                     train_minutes: 0.1,
+                    accuracy_one_clip: None,
+                    ua_one_clip: (i == 0).then_some(0.2),
                 })
                 .collect(),
         );
+        // A figure only one fold has is not averaged.
+        assert!(!summary.over_folds.contains_key("ua_one_clip"));
+        assert!(!summary.over_folds.contains_key("accuracy_one_clip"));
         let acc = summary.over_folds["accuracy"];
         assert!((acc.mean - 0.6).abs() < 1e-12);
         assert!((acc.std.unwrap() - 0.02f64.sqrt()).abs() < 1e-12);
