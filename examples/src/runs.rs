@@ -143,6 +143,81 @@ pub fn standardize_by_speaker(
     Ok(stats)
 }
 
+/// Standardises training clips as a recognizer's running statistics see a recording: each
+/// by the statistics of itself and `k − 1` other clips of its speaker, drawn at random,
+/// with `k` uniform in `1..=n` (`n`: the speaker's clips), so that the model learns from a
+/// single clip's own statistics up to a whole speaker's. Seeded: the same `seed` gives the
+/// same draws.
+#[derive(Debug)]
+pub struct SpeakerHistory {
+    /// Each speaker's raw clips, by [`speaker_key`], with their paths.
+    clips: HashMap<String, Vec<(PathBuf, Array2<f32>)>>,
+    rng: ser_augment::ChaCha8Rng,
+}
+
+impl SpeakerHistory {
+    /// The raw (not yet standardised) features of `utterances`, grouped by speaker.
+    pub fn new(
+        utterances: &[&Utterance],
+        feats: &HashMap<PathBuf, Array2<f32>>,
+        seed: u64,
+    ) -> Self {
+        use ser_augment::rand::SeedableRng;
+        let mut clips: HashMap<String, Vec<(PathBuf, Array2<f32>)>> = HashMap::new();
+        for u in utterances {
+            if let Some(x) = feats.get(&u.path) {
+                clips
+                    .entry(speaker_key(u))
+                    .or_default()
+                    .push((u.path.clone(), x.clone()));
+            }
+        }
+        Self {
+            clips,
+            rng: ser_augment::ChaCha8Rng::seed_from_u64(seed ^ 0x6869_7374_6f72_7900),
+        }
+    }
+
+    /// The raw features of `u` as given to [`SpeakerHistory::new`].
+    pub fn raw(&self, u: &Utterance) -> Option<Array2<f32>> {
+        self.clips
+            .get(&speaker_key(u))?
+            .iter()
+            .find(|(p, _)| *p == u.path)
+            .map(|(_, x)| x.clone())
+    }
+
+    /// `x` (a clip of `u`'s speaker, or an augmented copy of the clip at `source`)
+    /// standardised by itself and a random number of the speaker's other clips.
+    ///
+    /// # Errors
+    /// Shapes that disagree.
+    pub fn standardize(
+        &mut self,
+        u: &Utterance,
+        source: &Path,
+        x: &Array2<f32>,
+    ) -> Result<Array2<f32>> {
+        use ser_augment::rand::RngExt;
+        use ser_augment::rand::seq::SliceRandom;
+        let mut stats = BandStats::new(x.nrows());
+        stats.add(x.view())?;
+        if let Some(clips) = self.clips.get(&speaker_key(u)) {
+            let mut others: Vec<&Array2<f32>> = clips
+                .iter()
+                .filter(|(p, _)| p != source)
+                .map(|(_, c)| c)
+                .collect();
+            let k = self.rng.random_range(0..=others.len());
+            others.shuffle(&mut self.rng);
+            for c in &others[..k] {
+                stats.add(c.view())?;
+            }
+        }
+        Ok(stats.standardize(x.view())?)
+    }
+}
+
 /// The features of `utterances` as a model with `mode` input takes them: standardised by
 /// speaker for [`InputMode::LogMelSpeakerCmvn`], as they are otherwise.
 ///

@@ -26,7 +26,8 @@ use ser_models::{Architecture, InputMode, Model, ModelConfig, parse_device};
 
 use crate::plot::{draw_confusion, draw_curves};
 use crate::runs::{
-    bar, corpus_of, dataset, featurize, labelled, oversample, speaker_key, standardize_by_speaker,
+    SpeakerHistory, bar, corpus_of, dataset, featurize, labelled, oversample, speaker_key,
+    standardize_by_speaker,
 };
 
 /// Where a training run's messages and progress bars go.
@@ -116,6 +117,17 @@ pub enum InputNorm {
     Speaker,
 }
 
+/// With `--input-norm speaker`: which of a speaker's clips give a training clip's
+/// statistics.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum SpeakerStats {
+    /// All of them.
+    All,
+    /// The clip itself and a random number of the others (seeded), as a recognizer's
+    /// running statistics see a recording from its first window on.
+    Random,
+}
+
 /// Train a speech-emotion classifier.
 #[derive(Parser, Debug, Clone)]
 #[command(version, about)]
@@ -194,6 +206,11 @@ pub struct TrainArgs {
     /// test speakers' from their own clips, as a recognizer uses the recording's).
     #[arg(long, value_enum, default_value_t = InputNorm::Global)]
     pub input_norm: InputNorm,
+    /// With `--input-norm speaker`: standardise each training clip by all of its speaker's
+    /// clips (`all`), or by itself and a random number of them (`random`: what a recognizer
+    /// has from one clip up to a long recording). Validation and test use all.
+    #[arg(long, value_enum, default_value_t = SpeakerStats::All)]
+    pub speaker_history: SpeakerStats,
     /// Convolution channels per block, comma-separated (research: 32,64,128,256).
     #[arg(long, value_delimiter = ',')]
     pub conv_channels: Vec<usize>,
@@ -447,8 +464,21 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
         t0.elapsed().as_secs_f64()
     );
     let mut feats = feats;
+    let mut history = (args.input_norm == InputNorm::Speaker
+        && args.speaker_history == SpeakerStats::Random)
+        .then(|| SpeakerHistory::new(&tr, &feats, args.seed));
     let speaker_stats = if args.input_norm == InputNorm::Speaker {
-        Some(standardize_by_speaker(&all, &mut feats)?)
+        let stats = standardize_by_speaker(&all, &mut feats)?;
+        if let Some(h) = &mut history {
+            // Training clips in a fixed order, so that the draws repeat.
+            for u in &tr {
+                if let Some(x) = feats.get_mut(&u.path) {
+                    let raw = h.raw(u).with_context(|| format!("{}", u.path.display()))?;
+                    *x = h.standardize(u, &u.path, &raw)?;
+                }
+            }
+        }
+        Some(stats)
     } else {
         None
     };
@@ -472,7 +502,10 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
                     .iter()
                     .find(|u| u.path.to_string_lossy() == source)
                     .with_context(|| format!("the source of augmented copy {}", id.display()))?;
-                mel = stats[&speaker_key(u)].standardize(mel.view())?;
+                mel = match &mut history {
+                    Some(h) => h.standardize(u, &u.path, &mel)?,
+                    None => stats[&speaker_key(u)].standardize(mel.view())?,
+                };
             }
             train.ids.push(id);
             train.labels.push(class);

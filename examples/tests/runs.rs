@@ -74,3 +74,65 @@ fn oversample_refuses_an_empty_training_split() {
     let err = oversample(&[], None, LogMelConfig::default(), 0, true).unwrap_err();
     assert!(err.to_string().contains("oversampling"), "{err}");
 }
+
+/// Speaker standardisation: every clip by its speaker's statistics over all their clips,
+/// and the random histories of `SpeakerHistory` (seeded, between a clip's own statistics
+/// and its whole speaker's).
+#[test]
+fn speaker_standardisation_and_random_histories() {
+    use ser_examples::runs::{SpeakerHistory, speaker_key, standardize_by_speaker};
+    use ser_models::features::BandStats;
+    let all = quickstart();
+    let config = LogMelConfig::default();
+    let raw = featurize(&all, config, None, true).unwrap();
+    let mut feats = raw.clone();
+    let stats = standardize_by_speaker(&all, &mut feats).unwrap();
+    let speakers: std::collections::BTreeSet<String> = all.iter().map(speaker_key).collect();
+    assert_eq!(stats.len(), speakers.len());
+    for s in &speakers {
+        // Each band of a speaker's standardised clips has mean 0 over all their frames.
+        let mine: Vec<_> = all.iter().filter(|u| &speaker_key(u) == s).collect();
+        let (rows, _) = feats[&mine[0].path].dim();
+        for band in 0..rows {
+            let (sum, n) = mine.iter().fold((0f64, 0usize), |(s, n), u| {
+                let row = feats[&u.path].row(band);
+                (
+                    s + row.iter().map(|&v| f64::from(v)).sum::<f64>(),
+                    n + row.len(),
+                )
+            });
+            assert!((sum / n as f64).abs() < 1e-4, "speaker {s}, band {band}");
+        }
+    }
+
+    let train: Vec<&Utterance> = all.iter().collect();
+    let draw = |seed| {
+        let mut h = SpeakerHistory::new(&train, &raw, seed);
+        train
+            .iter()
+            .map(|u| h.standardize(u, &u.path, &raw[&u.path]).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let a = draw(3);
+    assert_eq!(a, draw(3), "same seed, same histories");
+    assert_ne!(a, draw(4));
+    // Each lies between its own statistics (k = 1) and some larger history: at least one
+    // clip differs from both its own and its speaker's full standardisation.
+    let own: Vec<_> = train
+        .iter()
+        .map(|u| {
+            BandStats::new(128)
+                .standardize(raw[&u.path].view())
+                .unwrap()
+        })
+        .collect();
+    let full: Vec<_> = train.iter().map(|u| feats[&u.path].clone()).collect();
+    assert!(a.iter().zip(&own).any(|(x, o)| x == o), "some k = 1");
+    assert!(
+        a.iter()
+            .zip(&own)
+            .zip(&full)
+            .any(|((x, o), f)| x != o && x != f),
+        "some partial histories"
+    );
+}
