@@ -225,7 +225,7 @@ impl Recognizer {
 
     /// Classifies log-mel spectrograms (each `(n_mels, frames)` as [`Recognizer::featurize`]
     /// makes them) in one batch. A model with
-    /// [`InputMode::LogMelSpeakerCmvn`](crate::InputMode::LogMelSpeakerCmvn) input sees each
+    /// [`InputMode::LogMelSpeakerCmvn`] input sees each
     /// one standardised by its own statistics (one clip is its own speaker).
     ///
     /// # Errors

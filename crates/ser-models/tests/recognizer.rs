@@ -591,11 +591,7 @@ fn speaker_cmvn_uses_the_recording_s_statistics_so_far() {
     )
     .unwrap();
     let p: Vec<Vec<f32>> = r.model().predict_proba(&x).unwrap().to_vec2().unwrap();
-    let shown: Vec<_> = t
-        .segments
-        .iter()
-        .filter_map(|s| s.prediction)
-        .collect();
+    let shown: Vec<_> = t.segments.iter().filter_map(|s| s.prediction).collect();
     assert_eq!(p.len(), shown.len());
     for (want, got) in p.iter().zip(&shown) {
         for (x, y) in want.iter().zip(got.probabilities) {
