@@ -401,7 +401,11 @@ fn fold_result(
     let one_clip = if cfg.model.input.mode == InputMode::LogMelSpeakerCmvn {
         let own = feats
             .iter()
-            .map(|(p, x)| Ok((p.clone(), BandStats::new(x.nrows()).standardize(x.view())?)))
+            .map(|(p, x)| {
+                let mut stats = BandStats::with_prior(x.nrows(), cfg.model.band_prior.as_ref());
+                stats.add(x.view())?;
+                Ok((p.clone(), stats.standardize(x.view())?))
+            })
             .collect::<Result<HashMap<_, _>>>()?;
         let preds = predict(&model, &dataset(&test, &own, 64)?)?;
         let names: Vec<&str> = cfg.classes.iter().map(String::as_str).collect();
@@ -410,7 +414,7 @@ fn fold_result(
     } else {
         None
     };
-    let feats = prepare_for(cfg.model.input.mode, &test, feats)?;
+    let feats = prepare_for(&cfg.model, &test, feats)?;
     let data = dataset(&test, &feats, 64)?;
     let preds = predict(&model, &data)?;
     let gender: HashMap<&Path, &str> = test

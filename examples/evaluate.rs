@@ -109,7 +109,7 @@ fn main() {
         }
         let feats = featurize(&utterances, cfg.features, args.cache.as_deref(), args.json)?;
         // A speaker-standardised model sees each speaker's clips by their statistics.
-        let feats = prepare_for(cfg.model.input.mode, &utterances, feats)?;
+        let feats = prepare_for(&cfg.model, &utterances, feats)?;
         let data = dataset(&utterances, &feats, 64)?;
         let preds = predict(&model, &data)?;
         let corpora = corpus_of(&utterances);

@@ -16,9 +16,9 @@ use ser_datasets::{
 };
 use ser_dsp::ndarray;
 use ser_dsp::{LogMel, LogMelConfig};
-use ser_models::InputMode;
 use ser_models::features::BandStats;
 use ser_models::train::Dataset;
+use ser_models::{BandPrior, InputMode, ModelConfig};
 
 /// The labelled utterances under `roots` (those the label policy gives an emotion), with
 /// the scan's report of what it rejected.
@@ -113,7 +113,7 @@ pub fn speaker_key(u: &Utterance) -> String {
 }
 
 /// Standardises every featurized clip of `utterances` in `feats` by its speaker's
-/// per-band statistics over all of that speaker's clips there
+/// per-band statistics over all of that speaker's clips there, shrunk towards `prior`
 /// ([`InputMode::LogMelSpeakerCmvn`]); returns the statistics by [`speaker_key`].
 ///
 /// # Errors
@@ -121,13 +121,14 @@ pub fn speaker_key(u: &Utterance) -> String {
 pub fn standardize_by_speaker(
     utterances: &[Utterance],
     feats: &mut HashMap<PathBuf, Array2<f32>>,
+    prior: Option<&BandPrior>,
 ) -> Result<HashMap<String, BandStats>> {
     let mut stats: HashMap<String, BandStats> = HashMap::new();
     for u in utterances {
         if let Some(x) = feats.get(&u.path) {
             stats
                 .entry(speaker_key(u))
-                .or_insert_with(|| BandStats::new(x.nrows()))
+                .or_insert_with(|| BandStats::with_prior(x.nrows(), prior))
                 .add(x.view())?;
         }
     }
@@ -144,14 +145,15 @@ pub fn standardize_by_speaker(
 }
 
 /// Standardises training clips as a recognizer's running statistics see a recording: each
-/// by the statistics of itself and `k − 1` other clips of its speaker, drawn at random,
-/// with `k` uniform in `1..=n` (`n`: the speaker's clips), so that the model learns from a
-/// single clip's own statistics up to a whole speaker's. Seeded: the same `seed` gives the
-/// same draws.
+/// by the statistics of itself and `k` other clips of its speaker drawn at random (with the
+/// prior, if any), `k` log-uniform in `0..=n` (`n`: the speaker's other clips), so that the
+/// model learns from a single clip's statistics up to a whole speaker's. Seeded: the same
+/// `seed` gives the same draws.
 #[derive(Debug)]
 pub struct SpeakerHistory {
     /// Each speaker's raw clips, by [`speaker_key`], with their paths.
     clips: HashMap<String, Vec<(PathBuf, Array2<f32>)>>,
+    prior: Option<BandPrior>,
     rng: ser_augment::ChaCha8Rng,
 }
 
@@ -160,6 +162,7 @@ impl SpeakerHistory {
     pub fn new(
         utterances: &[&Utterance],
         feats: &HashMap<PathBuf, Array2<f32>>,
+        prior: Option<&BandPrior>,
         seed: u64,
     ) -> Self {
         use ser_augment::rand::SeedableRng;
@@ -174,6 +177,7 @@ impl SpeakerHistory {
         }
         Self {
             clips,
+            prior: prior.cloned(),
             rng: ser_augment::ChaCha8Rng::seed_from_u64(seed ^ 0x6869_7374_6f72_7900),
         }
     }
@@ -200,7 +204,7 @@ impl SpeakerHistory {
     ) -> Result<Array2<f32>> {
         use ser_augment::rand::RngExt;
         use ser_augment::rand::seq::SliceRandom;
-        let mut stats = BandStats::new(x.nrows());
+        let mut stats = BandStats::with_prior(x.nrows(), self.prior.as_ref());
         stats.add(x.view())?;
         if let Some(clips) = self.clips.get(&speaker_key(u)) {
             let mut others: Vec<&Array2<f32>> = clips
@@ -208,7 +212,13 @@ impl SpeakerHistory {
                 .filter(|(p, _)| p != source)
                 .map(|(_, c)| c)
                 .collect();
-            let k = self.rng.random_range(0..=others.len());
+            // k other clips, log-uniform in 0..=n: as many draws see a few clips as see
+            // many, the way a recording's first windows are as common as its later ones.
+            let n = others.len();
+            let u: f64 = self.rng.random();
+            let k = (((n + 1) as f64).powf(u).floor() as usize)
+                .saturating_sub(1)
+                .min(n);
             others.shuffle(&mut self.rng);
             for c in &others[..k] {
                 stats.add(c.view())?;
@@ -218,18 +228,18 @@ impl SpeakerHistory {
     }
 }
 
-/// The features of `utterances` as a model with `mode` input takes them: standardised by
-/// speaker for [`InputMode::LogMelSpeakerCmvn`], as they are otherwise.
+/// The features of `utterances` as `model` takes them: standardised by speaker (shrunk
+/// towards its prior) for [`InputMode::LogMelSpeakerCmvn`], as they are otherwise.
 ///
 /// # Errors
 /// As [`standardize_by_speaker`].
 pub fn prepare_for(
-    mode: InputMode,
+    model: &ModelConfig,
     utterances: &[Utterance],
     mut feats: HashMap<PathBuf, Array2<f32>>,
 ) -> Result<HashMap<PathBuf, Array2<f32>>> {
-    if mode == InputMode::LogMelSpeakerCmvn {
-        standardize_by_speaker(utterances, &mut feats)?;
+    if model.input.mode == InputMode::LogMelSpeakerCmvn {
+        standardize_by_speaker(utterances, &mut feats, model.band_prior.as_ref())?;
     }
     Ok(feats)
 }

@@ -15,7 +15,7 @@ use ser_datasets::{
     random_split, read_manifest, relative_to_roots, speaker_split, undersample, write_manifest,
 };
 use ser_dsp::LogMelConfig;
-use ser_models::features::fit_normalization;
+use ser_models::features::{BandStats, fit_normalization};
 use ser_models::hub::{HubWeights, load_vgg19_features};
 use ser_models::optim::AdamConfig;
 use ser_models::run::{
@@ -211,6 +211,11 @@ pub struct TrainArgs {
     /// has from one clip up to a long recording). Validation and test use all.
     #[arg(long, value_enum, default_value_t = SpeakerStats::All)]
     pub speaker_history: SpeakerStats,
+    /// With `--input-norm speaker`: the weight, in frames, of the training population's
+    /// band statistics, which a speaker's (a recording's) are shrunk towards (94 frames
+    /// are one 3 s clip); 0: none, one clip is then standardised by itself alone.
+    #[arg(long, default_value_t = 0.0)]
+    pub speaker_prior: f32,
     /// Convolution channels per block, comma-separated (research: 32,64,128,256).
     #[arg(long, value_delimiter = ',')]
     pub conv_channels: Vec<usize>,
@@ -464,11 +469,23 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
         t0.elapsed().as_secs_f64()
     );
     let mut feats = feats;
+    // The training population's band statistics, which speakers' are shrunk towards.
+    let band_prior = if args.input_norm == InputNorm::Speaker && args.speaker_prior > 0.0 {
+        let mut pop = BandStats::new(logmel.n_mels);
+        for u in &tr {
+            if let Some(x) = feats.get(&u.path) {
+                pop.add(x.view())?;
+            }
+        }
+        pop.to_prior(args.speaker_prior)
+    } else {
+        None
+    };
     let mut history = (args.input_norm == InputNorm::Speaker
         && args.speaker_history == SpeakerStats::Random)
-        .then(|| SpeakerHistory::new(&tr, &feats, args.seed));
+        .then(|| SpeakerHistory::new(&tr, &feats, band_prior.as_ref(), args.seed));
     let speaker_stats = if args.input_norm == InputNorm::Speaker {
-        let stats = standardize_by_speaker(&all, &mut feats)?;
+        let stats = standardize_by_speaker(&all, &mut feats, band_prior.as_ref())?;
         if let Some(h) = &mut history {
             // Training clips in a fixed order, so that the draws repeat.
             for u in &tr {
@@ -537,7 +554,10 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
                 InputMode::LogMel { mean, std }
             }
             InputNorm::Cmvn => InputMode::LogMelCmvn,
-            InputNorm::Speaker => InputMode::LogMelSpeakerCmvn,
+            InputNorm::Speaker => {
+                model_cfg.band_prior = band_prior.clone();
+                InputMode::LogMelSpeakerCmvn
+            }
         };
         (model_cfg.input.n_mels, model_cfg.input.frames) = input_shape(&logmel)?;
     } else if args.input_norm != InputNorm::Global {

@@ -86,7 +86,7 @@ fn speaker_standardisation_and_random_histories() {
     let config = LogMelConfig::default();
     let raw = featurize(&all, config, None, true).unwrap();
     let mut feats = raw.clone();
-    let stats = standardize_by_speaker(&all, &mut feats).unwrap();
+    let stats = standardize_by_speaker(&all, &mut feats, None).unwrap();
     let speakers: std::collections::BTreeSet<String> = all.iter().map(speaker_key).collect();
     assert_eq!(stats.len(), speakers.len());
     for s in &speakers {
@@ -107,7 +107,7 @@ fn speaker_standardisation_and_random_histories() {
 
     let train: Vec<&Utterance> = all.iter().collect();
     let draw = |seed| {
-        let mut h = SpeakerHistory::new(&train, &raw, seed);
+        let mut h = SpeakerHistory::new(&train, &raw, None, seed);
         train
             .iter()
             .map(|u| h.standardize(u, &u.path, &raw[&u.path]).unwrap())
@@ -135,4 +135,60 @@ fn speaker_standardisation_and_random_histories() {
             .any(|((x, o), f)| x != o && x != f),
         "some partial histories"
     );
+}
+
+/// With a prior, a speaker's statistics are shrunk towards the population's: one clip
+/// alone lands between its own standardisation and the population's.
+#[test]
+fn a_prior_shrinks_speaker_statistics_towards_the_population() {
+    use ser_examples::runs::standardize_by_speaker;
+    use ser_models::features::BandStats;
+    let all = quickstart();
+    let raw = featurize(&all, LogMelConfig::default(), None, true).unwrap();
+    let mut pop = BandStats::new(128);
+    for x in raw.values() {
+        pop.add(x.view()).unwrap();
+    }
+    let prior = pop.to_prior(94.0).unwrap();
+    assert!(prior.validate(128).is_ok());
+    assert!(prior.validate(64).is_err());
+    let one = &all[..1];
+    let x = &raw[&one[0].path];
+    let mut f = raw.clone();
+    standardize_by_speaker(one, &mut f, Some(&prior)).unwrap();
+    let shrunk = &f[&one[0].path];
+    let own = BandStats::new(128).standardize(x.view()).unwrap();
+    let population = BandStats::with_prior(128, Some(&prior))
+        .standardize(x.view())
+        .unwrap();
+    assert_ne!(shrunk, &own);
+    assert_ne!(shrunk, &population);
+    // Recover the mean and scale that were used from two frames of a band, and check them
+    // against (w·μ₀ + Σx) / (w + n) and the pooled second moment.
+    let (w, n) = (94.0f64, x.ncols() as f64);
+    for band in [0, 40, 100] {
+        let row = x.row(band);
+        let (i, j) = (0..row.len())
+            .flat_map(|i| (0..row.len()).map(move |j| (i, j)))
+            .find(|&(i, j)| (row[i] - row[j]).abs() > 1.0)
+            .expect("a band that moves");
+        let (x1, x2) = (f64::from(row[i]), f64::from(row[j]));
+        let (y1, y2) = (f64::from(shrunk[[band, i]]), f64::from(shrunk[[band, j]]));
+        let scale = (x1 - x2) / (y1 - y2);
+        let mean = x1 - scale * y1;
+        let sum: f64 = row.iter().map(|&v| f64::from(v)).sum();
+        let sum_sq: f64 = row.iter().map(|&v| f64::from(v).powi(2)).sum();
+        let (m0, v0) = (f64::from(prior.mean[band]), f64::from(prior.var[band]));
+        let want_mean = (w * m0 + sum) / (w + n);
+        let want_var = (w * (v0 + m0 * m0) + sum_sq) / (w + n) - want_mean.powi(2);
+        assert!(
+            (mean - want_mean).abs() < 1e-3,
+            "band {band}: {mean} vs {want_mean}"
+        );
+        let want_scale = (want_var + 1.0).sqrt();
+        assert!(
+            (scale - want_scale).abs() < 1e-3 * want_scale,
+            "band {band}: {scale} vs {want_scale}"
+        );
+    }
 }

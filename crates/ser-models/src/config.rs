@@ -7,6 +7,57 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// The population's per-band log-mel statistics that speaker statistics are shrunk
+/// towards ([`ModelConfig::band_prior`]): the standardisation of a recording uses
+/// `(frames · prior + Σ its frames) / (frames + its frame count)` for the mean and the
+/// second moment, so the first window leans on the population and a long recording on
+/// itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BandPrior {
+    /// Mean of each mel band over the training frames (dB).
+    pub mean: Vec<f32>,
+    /// Variance of each mel band over the training frames (dB²).
+    pub var: Vec<f32>,
+    /// The prior's weight, in frames.
+    pub frames: f32,
+}
+
+impl BandPrior {
+    /// Checks the prior against `n_mels` bands: lengths, finite values, variances and
+    /// weight not negative.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the field.
+    pub fn validate(&self, n_mels: usize) -> Result<()> {
+        for (field, v) in [
+            ("band_prior.mean", &self.mean),
+            ("band_prior.var", &self.var),
+        ] {
+            if v.len() != n_mels {
+                return Err(Error::config(
+                    field,
+                    format!("{} values", v.len()),
+                    format!("must have one per mel band ({n_mels})"),
+                ));
+            }
+            if let Some(x) = v.iter().find(|x| !x.is_finite()) {
+                return Err(Error::config(field, x, "must be finite"));
+            }
+        }
+        if let Some(x) = self.var.iter().find(|x| **x < 0.0) {
+            return Err(Error::config("band_prior.var", x, "must not be negative"));
+        }
+        if !(self.frames.is_finite() && self.frames >= 0.0) {
+            return Err(Error::config(
+                "band_prior.frames",
+                self.frames,
+                "must be finite and not negative",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The six classifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -179,6 +230,11 @@ pub struct ModelConfig {
     /// VGG19: `features.N` layers with `N` below this are frozen (24: the first 15 Keras
     /// layers, up to `block4_conv3`).
     pub frozen_features: usize,
+    /// [`InputMode::LogMelSpeakerCmvn`] only: the training population's per-band
+    /// statistics, which a speaker's (or recording's) statistics are shrunk towards while
+    /// they are few. `None`: no prior (one clip is standardised by itself alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub band_prior: Option<BandPrior>,
 }
 
 impl Default for ModelConfig {
@@ -213,6 +269,7 @@ impl ModelConfig {
             bn_eps: 1e-3,
             bn_momentum: 0.01,
             frozen_features: 24,
+            band_prior: None,
         };
         match architecture {
             Architecture::Lstm => Self {
@@ -340,6 +397,9 @@ impl ModelConfig {
                 format!("{} / {} layers", self.conv_channels.len(), self.dense.len()),
                 "at most 16 layers each",
             ));
+        }
+        if let Some(p) = &self.band_prior {
+            p.validate(self.input.n_mels)?;
         }
         let params = self.param_estimate();
         if params > MAX_PARAMS {

@@ -4,7 +4,7 @@
 use candle_core::{Device, Tensor};
 use ndarray::{Array2, ArrayView2, Axis, CowArray, Ix2};
 
-use crate::config::{InputMode, InputSpec};
+use crate::config::{BandPrior, InputMode, InputSpec};
 use crate::error::{Error, Result};
 
 /// ImageNet's per-channel mean (RGB), as torchvision normalises.
@@ -179,6 +179,7 @@ pub const CMVN_VARIANCE_FLOOR: f64 = 1.0;
 #[derive(Debug, Clone, PartialEq)]
 pub struct BandStats {
     frames: u64,
+    prior_frames: f64,
     sum: Vec<f64>,
     sum_sq: Vec<f64>,
 }
@@ -188,9 +189,43 @@ impl BandStats {
     pub fn new(n_mels: usize) -> Self {
         Self {
             frames: 0,
+            prior_frames: 0.0,
             sum: vec![0.0; n_mels],
             sum_sq: vec![0.0; n_mels],
         }
+    }
+
+    /// No frames yet, starting from `prior` (if any) as `prior.frames` frames of the
+    /// population: [`new`](Self::new) when `prior` is `None`.
+    pub fn with_prior(n_mels: usize, prior: Option<&BandPrior>) -> Self {
+        let mut s = Self::new(n_mels);
+        if let Some(p) = prior {
+            let w = f64::from(p.frames);
+            s.prior_frames = w;
+            for (band, (m, v)) in p.mean.iter().zip(&p.var).enumerate().take(n_mels) {
+                let (m, v) = (f64::from(*m), f64::from(*v));
+                s.sum[band] = w * m;
+                s.sum_sq[band] = w * (v + m * m);
+            }
+        }
+        s
+    }
+
+    /// The per-band mean and variance of the frames gathered so far (no prior), as a
+    /// [`BandPrior`] of weight `frames`; `None` before any frame.
+    pub fn to_prior(&self, frames: f32) -> Option<BandPrior> {
+        if self.frames == 0 || self.prior_frames != 0.0 {
+            return None;
+        }
+        let n = self.frames as f64;
+        let mean: Vec<f32> = self.sum.iter().map(|s| (s / n) as f32).collect();
+        let var = self
+            .sum
+            .iter()
+            .zip(&self.sum_sq)
+            .map(|(s, q)| (q / n - (s / n).powi(2)).max(0.0) as f32)
+            .collect();
+        Some(BandPrior { mean, var, frames })
     }
 
     /// Frames gathered so far.
@@ -231,20 +266,20 @@ impl BandStats {
         Ok(())
     }
 
-    /// `x` with every band standardised by these statistics:
-    /// `(v − mean) / sqrt(var + CMVN_VARIANCE_FLOOR)`. With no frames gathered yet, `x`'s
-    /// own statistics are used.
+    /// `x` with every band standardised by these statistics (the prior's frames and the
+    /// gathered ones together): `(v − mean) / sqrt(var + CMVN_VARIANCE_FLOOR)`. With
+    /// neither, `x`'s own statistics are used.
     ///
     /// # Errors
     /// As [`add`](Self::add).
     pub fn standardize(&self, x: ArrayView2<f32>) -> Result<Array2<f32>> {
         self.check(x)?;
-        if self.frames == 0 {
+        let n = self.frames as f64 + self.prior_frames;
+        if n <= 0.0 {
             let mut own = Self::new(x.nrows());
             own.add(x)?;
             return own.standardize(x);
         }
-        let n = self.frames as f64;
         let mut y = x.to_owned();
         for (band, mut row) in y.outer_iter_mut().enumerate() {
             let mean = self.sum[band] / n;

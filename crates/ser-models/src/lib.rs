@@ -114,7 +114,7 @@ mod shipped;
 pub mod timeline;
 pub mod train;
 
-pub use config::{Architecture, InputMode, InputSpec, ModelConfig};
+pub use config::{Architecture, BandPrior, InputMode, InputSpec, ModelConfig};
 pub use device::parse_device;
 pub use error::{Error, Result};
 pub use layers::Mode;

@@ -226,7 +226,8 @@ impl Recognizer {
     /// Classifies log-mel spectrograms (each `(n_mels, frames)` as [`Recognizer::featurize`]
     /// makes them) in one batch. A model with
     /// [`InputMode::LogMelSpeakerCmvn`] input sees each
-    /// one standardised by its own statistics (one clip is its own speaker).
+    /// one standardised by its own statistics (one clip is its own speaker), shrunk towards
+    /// the model's [`band_prior`](crate::ModelConfig::band_prior) if it has one.
     ///
     /// # Errors
     /// [`Error::InputShape`] for a spectrogram of another shape; [`Error::NonFiniteInput`].
@@ -234,7 +235,12 @@ impl Recognizer {
         if self.model.config().input.mode == InputMode::LogMelSpeakerCmvn {
             let own = features
                 .iter()
-                .map(|f| BandStats::new(f.nrows()).standardize(*f))
+                .map(|f| {
+                    let mut stats =
+                        BandStats::with_prior(f.nrows(), self.model.config().band_prior.as_ref());
+                    stats.add(*f)?;
+                    stats.standardize(*f)
+                })
                 .collect::<Result<Vec<_>>>()?;
             let views: Vec<_> = own.iter().map(|f| f.view()).collect();
             return self.classify_prepared(&views);

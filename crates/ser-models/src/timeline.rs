@@ -198,7 +198,10 @@ impl<'a> Stream<'a> {
                     mode: InputMode::LogMelSpeakerCmvn,
                     n_mels,
                     ..
-                } => Some(BandStats::new(n_mels)),
+                } => Some(BandStats::with_prior(
+                    n_mels,
+                    recognizer.model().config().band_prior.as_ref(),
+                )),
                 _ => None,
             },
         })

@@ -29,10 +29,19 @@ fn tiny() -> Recognizer {
 
 /// [`tiny`] with another input mode.
 fn tiny_with(mode: ser_models::InputMode) -> Recognizer {
+    tiny_with_prior(mode, None).unwrap()
+}
+
+/// [`tiny`] with another input mode and a band prior.
+fn tiny_with_prior(
+    mode: ser_models::InputMode,
+    band_prior: Option<ser_models::BandPrior>,
+) -> ser_models::Result<Recognizer> {
     let features = ser_dsp::LogMelConfig::default();
     let mut model = ModelConfig::research(Architecture::CnnBlstmAttn);
     (model.input.n_mels, model.input.frames) = input_shape(&features).unwrap();
     model.input.mode = mode;
+    model.band_prior = band_prior;
     model.conv_channels = vec![4, 8, 8, 8];
     model.rnn_hidden = 8;
     model.attention_dim = 8;
@@ -47,8 +56,8 @@ fn tiny_with(mode: ser_models::InputMode) -> Recognizer {
         seed: 7,
         oversampled_to: None,
     };
-    let model = Model::new(model, 7, &Device::Cpu).unwrap();
-    Recognizer::new(config, model).unwrap()
+    let model = Model::new(model, 7, &Device::Cpu)?;
+    Recognizer::new(config, model)
 }
 
 /// `speech_long_16k.wav` (4.2 s), 2 s of silence, `speech_16k.wav` (2.5 s): 8.7 s.
@@ -597,5 +606,61 @@ fn speaker_cmvn_uses_the_recording_s_statistics_so_far() {
         for (x, y) in want.iter().zip(got.probabilities) {
             assert!((x - y).abs() < 1e-5, "{want:?} vs {got:?}");
         }
+    }
+}
+
+/// A band prior: one clip is standardised by the prior and itself together (not by itself
+/// alone), and a prior that does not fit the bands is refused.
+#[test]
+fn a_band_prior_is_where_a_recording_s_statistics_start() {
+    use ser_models::features::BandStats;
+    let prior = ser_models::BandPrior {
+        mean: (0..128).map(|b| -30.0 - b as f32 * 0.3).collect(),
+        var: vec![150.0; 128],
+        frames: 300.0,
+    };
+    let mode = ser_models::InputMode::LogMelSpeakerCmvn;
+    let r = tiny_with_prior(mode, Some(prior.clone())).unwrap();
+    let plain = tiny_with(mode);
+    let clip = ser_audio_io::load(fixture("speech_16k.wav")).unwrap();
+    let f = r.featurize(&clip).unwrap();
+    let mut stats = BandStats::with_prior(128, Some(&prior));
+    stats.add(f.view()).unwrap();
+    let by_hand = stats.standardize(f.view()).unwrap();
+    let x = ser_models::features::batch_tensor(
+        [by_hand.view()],
+        &r.model().config().input,
+        &Device::Cpu,
+    )
+    .unwrap();
+    let want: Vec<Vec<f32>> = r.model().predict_proba(&x).unwrap().to_vec2().unwrap();
+    let got = r.classify(&clip).unwrap();
+    for (a, b) in want[0].iter().zip(got.probabilities) {
+        assert!((a - b).abs() < 1e-5, "{want:?} vs {got:?}");
+    }
+    assert_ne!(got, plain.classify(&clip).unwrap());
+    // The stream starts from the prior too: its one window is the same clip's.
+    let t = r.timeline(&clip, &TimelineConfig::default()).unwrap();
+    assert_eq!(
+        t,
+        stream_in_pieces(&r, &clip, &TimelineConfig::default(), 9)
+    );
+
+    for bad in [
+        ser_models::BandPrior {
+            mean: vec![0.0; 64],
+            ..prior.clone()
+        },
+        ser_models::BandPrior {
+            frames: f32::NAN,
+            ..prior.clone()
+        },
+        ser_models::BandPrior {
+            var: vec![-1.0; 128],
+            ..prior.clone()
+        },
+    ] {
+        let err = tiny_with_prior(mode, Some(bad)).err().unwrap();
+        assert!(err.to_string().contains("band_prior"), "{err}");
     }
 }
