@@ -261,7 +261,8 @@ struct FoldResult {
     best_epoch: Option<usize>,
     train_minutes: f64,
     /// Speaker-standardised models only: accuracy and UA when each test clip is
-    /// standardised by its own statistics, as a recognizer does a single clip.
+    /// standardised alone (its own statistics and the model's prior), as a recognizer
+    /// does a single clip.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     accuracy_one_clip: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -366,8 +367,8 @@ fn markdown(s: &Summary) -> String {
     ));
     if s.over_folds.contains_key("ua_one_clip") {
         t.push_str(&format!(
-            "\nEach test clip standardised by its own statistics (one clip, no speaker \
-             history): accuracy {} %, UA {} %.\n",
+            "\nEach test clip standardised alone (its own statistics and the model's \
+             population prior, no other clip of its speaker): accuracy {} %, UA {} %.\n",
             g("accuracy_one_clip"),
             g("ua_one_clip")
         ));

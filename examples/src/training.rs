@@ -204,20 +204,22 @@ pub struct TrainArgs {
     /// deviation), `cmvn` (each mel band standardised over its own utterance) or `speaker`
     /// (each mel band standardised with the speaker's statistics over all their clips; the
     /// test speakers' from their own clips, as a recognizer uses the recording's).
-    #[arg(long, value_enum, default_value_t = InputNorm::Global)]
-    pub input_norm: InputNorm,
+    /// Default: `speaker` for log-mel models (VGG19's image input has its own).
+    #[arg(long, value_enum)]
+    pub input_norm: Option<InputNorm>,
     /// With `--input-norm speaker`: standardise each training clip by all of its speaker's
     /// clips (`all`), or by itself and a random number of them (`random`: what a recognizer
     /// has from one clip up to a long recording). Validation and test use all.
-    #[arg(long, value_enum, default_value_t = SpeakerStats::All)]
+    #[arg(long, value_enum, default_value_t = SpeakerStats::Random)]
     pub speaker_history: SpeakerStats,
     /// With `--input-norm speaker`: the weight, in frames, of the training population's
     /// band statistics, which a speaker's (a recording's) are shrunk towards (94 frames
     /// are one 3 s clip); 0: none, one clip is then standardised by itself alone.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 300.0)]
     pub speaker_prior: f32,
-    /// Convolution channels per block, comma-separated (research: 32,64,128,256).
-    #[arg(long, value_delimiter = ',')]
+    /// Convolution channels per block, comma-separated (research: 32,64,128,256; half as
+    /// wide did better on unseen speakers at a third of the time, docs/results.md).
+    #[arg(long, value_delimiter = ',', default_value = "16,32,64,128")]
     pub conv_channels: Vec<usize>,
     /// Hidden units of each LSTM direction (research: 128).
     #[arg(long)]
@@ -349,6 +351,19 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
         };
     }
     let arch: Architecture = args.model.parse()?;
+    let image_input = matches!(
+        ModelConfig::research(arch).input.mode,
+        InputMode::Magma { .. }
+    );
+    let input_norm = match (args.input_norm, image_input) {
+        (None, true) => InputNorm::Global,
+        (None, false) => InputNorm::Speaker,
+        (Some(InputNorm::Global), _) => InputNorm::Global,
+        (Some(_), true) => {
+            bail!("--input-norm applies to log-mel models, not {arch}'s image input")
+        }
+        (Some(n), false) => n,
+    };
     if args.oversample_to.is_some() && !matches!(args.balance, Balance::Oversample) {
         bail!("--oversample-to needs --balance oversample");
     }
@@ -470,7 +485,7 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
     );
     let mut feats = feats;
     // The training population's band statistics, which speakers' are shrunk towards.
-    let band_prior = if args.input_norm == InputNorm::Speaker && args.speaker_prior > 0.0 {
+    let band_prior = if input_norm == InputNorm::Speaker && args.speaker_prior > 0.0 {
         let mut pop = BandStats::new(logmel.n_mels);
         for u in &tr {
             if let Some(x) = feats.get(&u.path) {
@@ -481,10 +496,10 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
     } else {
         None
     };
-    let mut history = (args.input_norm == InputNorm::Speaker
+    let mut history = (input_norm == InputNorm::Speaker
         && args.speaker_history == SpeakerStats::Random)
         .then(|| SpeakerHistory::new(&tr, &feats, band_prior.as_ref(), args.seed));
-    let speaker_stats = if args.input_norm == InputNorm::Speaker {
+    let speaker_stats = if input_norm == InputNorm::Speaker {
         let stats = standardize_by_speaker(&all, &mut feats, band_prior.as_ref())?;
         if let Some(h) = &mut history {
             // Training clips in a fixed order, so that the draws repeat.
@@ -541,14 +556,15 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
     model_cfg.conv_dropout = args.conv_dropout;
     model_cfg.l2 = args.l2;
     model_cfg.bn_momentum = args.bn_momentum;
-    if !args.conv_channels.is_empty() {
+    // VGG19's convolutions are its own.
+    if !args.conv_channels.is_empty() && !image_input {
         model_cfg.conv_channels = args.conv_channels.clone();
     }
     if let Some(h) = args.rnn_hidden {
         model_cfg.rnn_hidden = h;
     }
     if let InputMode::LogMel { .. } = model_cfg.input.mode {
-        model_cfg.input.mode = match args.input_norm {
+        model_cfg.input.mode = match input_norm {
             InputNorm::Global => {
                 let (mean, std) = fit_normalization(train.features.iter().map(|a| a.view()))?;
                 InputMode::LogMel { mean, std }
@@ -560,8 +576,6 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
             }
         };
         (model_cfg.input.n_mels, model_cfg.input.frames) = input_shape(&logmel)?;
-    } else if args.input_norm != InputNorm::Global {
-        bail!("--input-norm applies to log-mel models, not {arch}'s image input");
     }
     let default_lr = if arch == Architecture::Vgg19 {
         5e-5
