@@ -32,6 +32,10 @@ struct Args {
     /// Input `CxHxW` (may repeat).
     #[arg(long)]
     shape: Vec<String>,
+    /// Convolution channels per block (default: the research's 32,64,128,256; `train`'s
+    /// default is 16,32,64,128).
+    #[arg(long, value_delimiter = ',')]
+    conv_channels: Vec<usize>,
     /// Batch size.
     #[arg(long, default_value_t = 32)]
     batch: usize,
@@ -169,6 +173,9 @@ fn main() {
             };
             cfg.input.n_mels = h;
             cfg.input.frames = w;
+            if !args.conv_channels.is_empty() {
+                cfg.conv_channels = args.conv_channels.clone();
+            }
             let model = Model::new(cfg.clone(), 0, &device)?;
             let plain_store = ParamStore::new(0);
             let plain = PlainCandle::new(&cfg, plain_store.var_builder(DType::F32, &device))?;

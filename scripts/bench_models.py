@@ -65,6 +65,9 @@ def parse_args(argv=None):
     p.add_argument("--shape", type=parse_shape, action="append",
                    help="input CxHxW (channels x n_mels x frames); repeatable; "
                         f"default {' and '.join(DEFAULT_SHAPES)}")
+    p.add_argument("--conv-channels", default="32,64,128,256",
+                   help="convolution channels per block (32,64,128,256; train's default "
+                        "is 16,32,64,128)")
     p.add_argument("--steps", type=int, default=10, help="timed iterations (10)")
     p.add_argument("--warmup", type=int, default=3, help="untimed iterations first (3)")
     p.add_argument("--json", action="store_true", help="print only the JSON lines")
@@ -147,7 +150,8 @@ class CnnBlstmAttn(nn.Module):
 def bench_shape(shape, args) -> dict:
     c, h, w = shape
     torch.manual_seed(0)
-    model = CnnBlstmAttn(in_channels=c, n_mels=h)
+    channels = tuple(int(v) for v in args.conv_channels.split(","))
+    model = CnnBlstmAttn(in_channels=c, n_mels=h, channels=channels)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.randn(args.batch, c, h, w)
     y = torch.randint(0, 7, (args.batch,))
@@ -227,7 +231,8 @@ def main() -> None:
         print(json.dumps(r), flush=True)
         if ARGS.ser:
             shape_s = "x".join(map(str, r["shape"]))
-            cmd = [ARGS.ser, "--json", "--shape", shape_s, "--batch", str(ARGS.batch),
+            cmd = [ARGS.ser, "--json", "--shape", shape_s, "--conv-channels", ARGS.conv_channels,
+                   "--batch", str(ARGS.batch),
                    "--steps", str(ARGS.steps), "--warmup", str(ARGS.warmup)]
             env = dict(os.environ, RAYON_NUM_THREADS=str(ARGS.threads))
             out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
