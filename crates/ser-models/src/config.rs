@@ -147,7 +147,9 @@ pub enum InputMode {
     /// ([`BandStats`](crate::features::BandStats), the same 1 dB² floor). In training the
     /// statistics are the speaker's over all their clips; in a recognizer's timeline or
     /// stream they are the recording's, over every window heard so far; one clip on its
-    /// own is its own statistics. The model takes the standardised values as they are:
+    /// own is its own statistics. All of them start from the model's
+    /// [`band_prior`](ModelConfig::band_prior), if it has one. The model takes the
+    /// standardised values as they are:
     /// whoever hands it spectrograms directly (`predict` on a [`Dataset`](crate::train::Dataset))
     /// standardises them first.
     LogMelSpeakerCmvn,
