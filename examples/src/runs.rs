@@ -154,6 +154,7 @@ pub struct SpeakerHistory {
     /// Each speaker's raw clips, by [`speaker_key`], with their paths.
     clips: HashMap<String, Vec<(PathBuf, Array2<f32>)>>,
     prior: Option<BandPrior>,
+    all_fraction: f64,
     rng: ser_augment::ChaCha8Rng,
 }
 
@@ -178,8 +179,16 @@ impl SpeakerHistory {
         Self {
             clips,
             prior: prior.cloned(),
+            all_fraction: 0.0,
             rng: ser_augment::ChaCha8Rng::seed_from_u64(seed ^ 0x6869_7374_6f72_7900),
         }
+    }
+
+    /// With probability `p`, a clip is standardised by all of its speaker's clips instead
+    /// of a random number (0, the default, draws nothing extra).
+    pub fn with_all_fraction(mut self, p: f64) -> Self {
+        self.all_fraction = p.clamp(0.0, 1.0);
+        self
     }
 
     /// The raw features of `u` as given to [`SpeakerHistory::new`].
@@ -215,10 +224,15 @@ impl SpeakerHistory {
             // k other clips, log-uniform in 0..=n: as many draws see a few clips as see
             // many, the way a recording's first windows are as common as its later ones.
             let n = others.len();
+            let all = self.all_fraction > 0.0 && self.rng.random::<f64>() < self.all_fraction;
             let u: f64 = self.rng.random();
-            let k = (((n + 1) as f64).powf(u).floor() as usize)
-                .saturating_sub(1)
-                .min(n);
+            let k = if all {
+                n
+            } else {
+                (((n + 1) as f64).powf(u).floor() as usize)
+                    .saturating_sub(1)
+                    .min(n)
+            };
             others.shuffle(&mut self.rng);
             for c in &others[..k] {
                 stats.add(c.view())?;

@@ -126,6 +126,8 @@ pub enum SpeakerStats {
     /// The clip itself and a random number of the others (seeded), as a recognizer's
     /// running statistics see a recording from its first window on.
     Random,
+    /// Half the clips by all of them, half as `random`.
+    Mixed,
 }
 
 /// Train a speech-emotion classifier.
@@ -497,8 +499,14 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
         None
     };
     let mut history = (input_norm == InputNorm::Speaker
-        && args.speaker_history == SpeakerStats::Random)
-        .then(|| SpeakerHistory::new(&tr, &feats, band_prior.as_ref(), args.seed));
+        && args.speaker_history != SpeakerStats::All)
+        .then(|| {
+            let h = SpeakerHistory::new(&tr, &feats, band_prior.as_ref(), args.seed);
+            match args.speaker_history {
+                SpeakerStats::Mixed => h.with_all_fraction(0.5),
+                _ => h,
+            }
+        });
     let speaker_stats = if input_norm == InputNorm::Speaker {
         let stats = standardize_by_speaker(&all, &mut feats, band_prior.as_ref())?;
         if let Some(h) = &mut history {

@@ -135,6 +135,18 @@ fn speaker_standardisation_and_random_histories() {
             .any(|((x, o), f)| x != o && x != f),
         "some partial histories"
     );
+    // `with_all_fraction(1.0)`: every clip by all of its speaker's, as standardize_by_speaker
+    // (the sums in another order: equal to rounding).
+    let mut h = SpeakerHistory::new(&train, &raw, None, 5).with_all_fraction(1.0);
+    for u in &train {
+        let y = h.standardize(u, &u.path, &raw[&u.path]).unwrap();
+        let d = y
+            .iter()
+            .zip(feats[&u.path].iter())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(d < 1e-4, "{}: {d}", u.path.display());
+    }
 }
 
 /// With a prior, a speaker's statistics are shrunk towards the population's: one clip
