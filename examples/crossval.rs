@@ -403,9 +403,8 @@ fn fold_result(
         let own = feats
             .iter()
             .map(|(p, x)| {
-                let mut stats = BandStats::with_prior(x.nrows(), cfg.model.band_prior.as_ref());
-                stats.add(x.view())?;
-                Ok((p.clone(), stats.standardize(x.view())?))
+                let y = BandStats::standardize_alone(x.view(), cfg.model.band_prior.as_ref())?;
+                Ok((p.clone(), y))
             })
             .collect::<Result<HashMap<_, _>>>()?;
         let preds = predict(&model, &dataset(&test, &own, 64)?)?;

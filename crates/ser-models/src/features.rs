@@ -228,6 +228,17 @@ impl BandStats {
         Some(BandPrior { mean, var, frames })
     }
 
+    /// `x` standardised on its own: by `prior` (if any) and `x`'s frames, as a recognizer
+    /// standardises a single clip.
+    ///
+    /// # Errors
+    /// As [`add`](Self::add).
+    pub fn standardize_alone(x: ArrayView2<f32>, prior: Option<&BandPrior>) -> Result<Array2<f32>> {
+        let mut stats = Self::with_prior(x.nrows(), prior);
+        stats.add(x)?;
+        stats.standardize(x)
+    }
+
     /// Frames gathered so far.
     pub fn frames(&self) -> u64 {
         self.frames

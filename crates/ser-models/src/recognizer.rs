@@ -235,12 +235,7 @@ impl Recognizer {
         if self.model.config().input.mode == InputMode::LogMelSpeakerCmvn {
             let own = features
                 .iter()
-                .map(|f| {
-                    let mut stats =
-                        BandStats::with_prior(f.nrows(), self.model.config().band_prior.as_ref());
-                    stats.add(*f)?;
-                    stats.standardize(*f)
-                })
+                .map(|f| BandStats::standardize_alone(*f, self.model.config().band_prior.as_ref()))
                 .collect::<Result<Vec<_>>>()?;
             let views: Vec<_> = own.iter().map(|f| f.view()).collect();
             return self.classify_prepared(&views);
