@@ -5,12 +5,17 @@
 //! Candle's CPU `conv2d` forward already uses im2col, but its backward pass computes the
 //! input gradient with `conv_transpose2d`, a direct loop without gemm, which made one
 //! training step of the research's network 6.5× slower than PyTorch. Here, on the CPU in
-//! f32, [`conv2d`] is a single graph node, [`Conv2dOp`]. Its forward pass lays out the
-//! column matrix of the whole batch as one `[C·kh·kw, B·Ho·Wo]` matrix (im2col) and
-//! multiplies the kernel by it with candle's `matmul` (gemm, multi-threaded): one product
-//! for the whole batch. Its backward pass is written out as two more products,
-//! `∂W = ∂y · colsᵀ` and `∂x = col2im(Wᵀ · ∂y)`, so autograd never keeps the column
-//! matrix or a gradient for it. On other devices and dtypes [`conv2d`] calls candle's own
+//! f32, [`conv2d`] is a single graph node, [`Conv2dOp`], that works image by image as
+//! PyTorch's own CPU convolution does: for each image, its column matrix
+//! `[C·kh·kw, Ho·Wo]` (im2col, in a scratch buffer reused from image to image) and one
+//! product with the kernel (gemm, AVX-512 where the CPU has it), written straight into the
+//! output. The batch is cut into at most eight units of images that run on rayon's threads,
+//! so both cores of a 2-core machine work on every convolution of a training step (the
+//! earlier whole-batch product left the first layer's, under gemm's threading threshold,
+//! on one). The backward pass is written out the same way: per image
+//! `∂W += ∂y · colsᵀ` and `∂x = col2im(Wᵀ · ∂y)`, one partial `∂W` per unit added in
+//! unit order, so autograd never keeps a column matrix or a gradient for it, and the sums
+//! do not depend on the thread count. On other devices and dtypes [`conv2d`] calls candle's own
 //! convolution ([`conv2d_generic`], cuDNN where enabled).
 //!
 //! [`max_pool2x2`] is [`MaxPool2x2`] on the CPU, which sends each gradient to the first
@@ -175,51 +180,285 @@ pub(crate) fn with_slice<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> candle_c
     }
 }
 
-/// The column matrix of the whole batch as one `[K, B·L]` matrix (row `k` holds, for each
-/// image in turn, the `L` values kernel tap `k` sees), so that the convolution of the
-/// batch is a single matrix product instead of `B` small ones.
-fn im2col_kbl(src: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
-    let (c, hw, kk, l) = (
-        g.channels,
-        g.height * g.width,
-        g.kernel_h * g.kernel_w,
-        g.l(),
-    );
-    let mut dst = zeroed(g.k() * b * l);
-    if dst.is_empty() {
-        return dst;
-    }
-    dst.par_chunks_mut(b * l).enumerate().for_each(|(k, row)| {
-        let (ch, t) = (k / kk, k % kk);
-        for (bi, seg) in row.chunks_exact_mut(l).enumerate() {
-            let plane = &src[(bi * c + ch) * hw..(bi * c + ch + 1) * hw];
-            g.gather_tap(plane, seg, t / g.kernel_w, t % g.kernel_w);
-        }
-    });
-    dst
+/// Most work units a batch is cut into: each unit runs its images one after another (one
+/// column matrix of scratch, reused), units run on rayon's threads. The cut depends on the
+/// batch size only, never on the thread count, so the gradients' sums (one partial `∂W`
+/// per unit, added in unit order) are the same numbers on any machine.
+const CONV_UNITS: usize = 8;
+
+/// Images per work unit for a batch of `b`.
+fn unit_len(b: usize) -> usize {
+    b.div_ceil(CONV_UNITS).max(1)
 }
 
-/// The adjoint of [`im2col_kbl`]: `[K, B·L]` → `[B, C, H, W]`.
-fn col2im_kbl(src: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
-    let (c, hw, kk, l) = (
-        g.channels,
-        g.height * g.width,
-        g.kernel_h * g.kernel_w,
-        g.l(),
-    );
-    let mut dst = zeroed(b * c * hw);
-    if dst.is_empty() {
-        return dst;
+/// How gemm may thread one product: when the batch gives fewer units than rayon has
+/// threads (the recognizer's single window), each product is split across them instead.
+#[cfg(feature = "parallel")]
+fn product_parallelism(units: usize) -> gemm::Parallelism {
+    let threads = rayon::current_num_threads();
+    if units < threads {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
     }
-    dst.par_chunks_mut(hw).enumerate().for_each(|(p, plane)| {
-        let (bi, ch) = (p / c, p % c);
+}
+
+#[cfg(not(feature = "parallel"))]
+fn product_parallelism(_units: usize) -> gemm::Parallelism {
+    gemm::Parallelism::None
+}
+
+/// A row-major or transposed view of a matrix in a slice: element `(r, c)` is at
+/// `r·row + c·col`.
+#[derive(Clone, Copy)]
+struct MatRef<'a> {
+    data: &'a [f32],
+    row: usize,
+    col: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// A row-major `rows × cols` matrix.
+    fn rows(data: &'a [f32], cols: usize) -> Self {
+        Self {
+            data,
+            row: cols,
+            col: 1,
+        }
+    }
+
+    /// The transpose of a row-major matrix with `cols` columns.
+    fn transposed(data: &'a [f32], cols: usize) -> Self {
+        Self {
+            data,
+            row: 1,
+            col: cols,
+        }
+    }
+
+    /// Whether an `m × n` matrix fits in the slice.
+    fn holds(&self, m: usize, n: usize) -> bool {
+        m == 0 || n == 0 || (m - 1) * self.row + (n - 1) * self.col < self.data.len()
+    }
+}
+
+/// `dst` (row-major `m × n`) `= a · b` (`a` is `m × k`, `b` is `k × n`), or `dst += a · b`
+/// when `accumulate`: gemm's kernels (AVX-512 where the CPU has it) on the given threads.
+///
+/// The workspace's one `unsafe` block: gemm takes raw pointers and strides; every index it
+/// touches is checked against the slices first.
+#[allow(unsafe_code)]
+fn matmul_into(
+    dst: &mut [f32],
+    (m, n, k): (usize, usize, usize),
+    a: MatRef,
+    b: MatRef,
+    accumulate: bool,
+    parallelism: gemm::Parallelism,
+) {
+    // The shapes come from a validated ConvGeometry: a mismatch is a bug here, not bad input.
+    assert!(
+        dst.len() >= m * n && a.holds(m, k) && b.holds(k, n),
+        "matmul_into: {m}x{k} · {k}x{n} does not fit its buffers"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            dst[..m * n].fill(0.0);
+        }
+        return;
+    }
+    // SAFETY: the assert above keeps every index gemm reads and writes inside the slices;
+    // `dst` is borrowed mutably, so nothing else reads or writes it meanwhile.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            a.data.as_ptr(),
+            a.col as isize,
+            a.row as isize,
+            b.data.as_ptr(),
+            b.col as isize,
+            b.row as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+/// The column matrix `[K, L]` of one image `[C, H, W]` (row `k` holds what kernel tap `k`
+/// sees). `cols` is reused from image to image: the padding positions, the same for every
+/// image of a geometry, are never written and stay zero.
+fn im2col(image: &[f32], cols: &mut [f32], g: &ConvGeometry) {
+    let (hw, kk, l) = (g.height * g.width, g.kernel_h * g.kernel_w, g.l());
+    for (k, seg) in cols.chunks_exact_mut(l).enumerate() {
+        let (ch, t) = (k / kk, k % kk);
+        let plane = &image[ch * hw..(ch + 1) * hw];
+        g.gather_tap(plane, seg, t / g.kernel_w, t % g.kernel_w);
+    }
+}
+
+/// The adjoint of [`im2col`]: adds the column matrix `[K, L]` back into one image
+/// `[C, H, W]`, each plane's taps in order.
+fn col2im(cols: &[f32], image: &mut [f32], g: &ConvGeometry) {
+    let (hw, kk, l) = (g.height * g.width, g.kernel_h * g.kernel_w, g.l());
+    for (ch, plane) in image.chunks_exact_mut(hw).enumerate() {
         for t in 0..kk {
             let k = ch * kk + t;
-            let seg = &src[(k * b + bi) * l..(k * b + bi + 1) * l];
-            g.scatter_tap(seg, plane, t / g.kernel_w, t % g.kernel_w);
+            g.scatter_tap(
+                &cols[k * l..(k + 1) * l],
+                plane,
+                t / g.kernel_w,
+                t % g.kernel_w,
+            );
         }
-    });
-    dst
+    }
+}
+
+/// The forward pass of a batch `x` `[B, C, H, W]`: per image `y_b = W · im2col(x_b) + b`,
+/// written straight into `[B, O, L]`; the units of images run in parallel.
+fn conv_forward(x: &[f32], wt: &[f32], bias: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
+    let (o, k, l) = (bias.len(), g.k(), g.l());
+    let chw = g.channels * g.height * g.width;
+    let mut y = zeroed(b * o * l);
+    if y.is_empty() {
+        return y;
+    }
+    let per = unit_len(b);
+    let parallelism = product_parallelism(b.div_ceil(per));
+    y.par_chunks_mut(per * o * l)
+        .enumerate()
+        .for_each(|(u, ys)| {
+            let mut cols = zeroed(k * l);
+            for (i, yb) in ys.chunks_exact_mut(o * l).enumerate() {
+                let bi = u * per + i;
+                im2col(&x[bi * chw..(bi + 1) * chw], &mut cols, g);
+                matmul_into(
+                    yb,
+                    (o, l, k),
+                    MatRef::rows(wt, k),
+                    MatRef::rows(&cols, l),
+                    false,
+                    parallelism,
+                );
+                for (row, &bv) in yb.chunks_exact_mut(l).zip(bias) {
+                    row.iter_mut().for_each(|v| *v += bv);
+                }
+            }
+        });
+    y
+}
+
+/// The gradients of one unit of images (from image `first`): its partial `∂W` `[O, K]`
+/// `= Σ_b ∂y_b · im2col(x_b)ᵀ`, and, when `dx` is given (the unit's images of `∂x`),
+/// `∂x_b = col2im(Wᵀ · ∂y_b)`.
+#[allow(clippy::too_many_arguments)]
+fn conv_backward_unit(
+    x: &[f32],
+    wt: &[f32],
+    gy: &[f32],
+    (first, count): (usize, usize),
+    mut dx: Option<&mut [f32]>,
+    o: usize,
+    g: &ConvGeometry,
+    parallelism: gemm::Parallelism,
+) -> Vec<f32> {
+    let (k, l) = (g.k(), g.l());
+    let chw = g.channels * g.height * g.width;
+    let mut dw = zeroed(o * k);
+    let mut cols = zeroed(k * l);
+    let mut dcols = if dx.is_some() {
+        zeroed(k * l)
+    } else {
+        Vec::new()
+    };
+    for i in 0..count {
+        let bi = first + i;
+        let gyb = &gy[bi * o * l..(bi + 1) * o * l];
+        im2col(&x[bi * chw..(bi + 1) * chw], &mut cols, g);
+        matmul_into(
+            &mut dw,
+            (o, k, l),
+            MatRef::rows(gyb, l),
+            MatRef::transposed(&cols, l),
+            i > 0,
+            parallelism,
+        );
+        if let Some(dx) = dx.as_deref_mut() {
+            matmul_into(
+                &mut dcols,
+                (k, l, o),
+                MatRef::transposed(wt, k),
+                MatRef::rows(gyb, l),
+                false,
+                parallelism,
+            );
+            col2im(&dcols, &mut dx[i * chw..(i + 1) * chw], g);
+        }
+    }
+    dw
+}
+
+/// The backward pass of a batch: `(∂x, ∂W, ∂b)`, `∂x` only when `needs_dx`. Each unit of
+/// images computes its own partial `∂W`; the partials are added in unit order.
+fn conv_backward(
+    x: &[f32],
+    wt: &[f32],
+    gy: &[f32],
+    (b, o): (usize, usize),
+    g: &ConvGeometry,
+    needs_dx: bool,
+) -> (Option<Vec<f32>>, Vec<f32>, Vec<f32>) {
+    let (k, l) = (g.k(), g.l());
+    let chw = g.channels * g.height * g.width;
+    let per = unit_len(b);
+    let units = b.div_ceil(per);
+    let parallelism = product_parallelism(units);
+    let span = |u: usize| (u * per, per.min(b - u * per));
+    let (dx, partials): (Option<Vec<f32>>, Vec<Vec<f32>>) = if needs_dx {
+        let mut dx = zeroed(b * chw);
+        let partials = if dx.is_empty() {
+            Vec::new()
+        } else {
+            dx.par_chunks_mut(per * chw)
+                .enumerate()
+                .map(|(u, dxu)| {
+                    conv_backward_unit(x, wt, gy, span(u), Some(dxu), o, g, parallelism)
+                })
+                .collect()
+        };
+        (Some(dx), partials)
+    } else {
+        let partials = (0..units)
+            .into_par_iter()
+            .map(|u| conv_backward_unit(x, wt, gy, span(u), None, o, g, parallelism))
+            .collect();
+        (None, partials)
+    };
+    let mut dw = zeroed(o * k);
+    for p in &partials {
+        dw.iter_mut().zip(p).for_each(|(d, v)| *d += v);
+    }
+    let mut db = zeroed(o);
+    if l > 0 {
+        for gyb in gy.chunks_exact(o * l) {
+            for (d, row) in db.iter_mut().zip(gyb.chunks_exact(l)) {
+                *d += row.iter().sum::<f32>();
+            }
+        }
+    }
+    (dx, dw, db)
 }
 
 impl candle_core::CustomOp3 for Conv2dOp {
@@ -252,27 +491,7 @@ impl candle_core::CustomOp3 for Conv2dOp {
                 g.k()
             );
         }
-        let cpu = candle_core::Device::Cpu;
-        let l = g.l();
-        // One product for the whole batch: [O, K] · [K, B·L] = [O, B·L].
-        let cols = Tensor::from_vec(im2col_kbl(x, b, &g), (g.k(), b * l), &cpu)?;
-        let wm = Tensor::from_slice(wt, (o, g.k()), &cpu)?;
-        let y_obl = wm.matmul(&cols)?;
-        drop(cols);
-        // [O, B·L] → [B, O, L], adding the bias.
-        let mut y = zeroed(b * o * l);
-        with_slice(&y_obl, |src| {
-            if l > 0 {
-                y.par_chunks_mut(l).enumerate().for_each(|(p, dst)| {
-                    let (bi, oi) = (p / o, p % o);
-                    let bv = bias[oi];
-                    let s = &src[(oi * b + bi) * l..(oi * b + bi + 1) * l];
-                    for (d, v) in dst.iter_mut().zip(s) {
-                        *d = v + bv;
-                    }
-                });
-            }
-        })?;
+        let y = conv_forward(x, wt, bias, b, &g);
         Ok((
             CpuStorage::F32(y),
             Shape::from((b, o, g.out_h(), g.out_w())),
@@ -290,37 +509,28 @@ impl candle_core::CustomOp3 for Conv2dOp {
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let g = self.0;
         let (b, o, _, _) = grad.dims4()?;
-        let l = g.l();
+        if weight.elem_count() != o * g.k() || x.elem_count() != b * g.channels * g.height * g.width
+        {
+            candle_core::bail!("conv2d backward: shapes do not match {g:?}");
+        }
         let cpu = candle_core::Device::Cpu;
-        // ∂y as [O, B·L].
-        let grad = grad.detach().contiguous()?;
-        let mut gy = zeroed(o * b * l);
-        with_slice(&grad, |src| {
-            if l > 0 {
-                gy.par_chunks_mut(l).enumerate().for_each(|(p, dst)| {
-                    let (oi, bi) = (p / b, p % b);
-                    dst.copy_from_slice(&src[(bi * o + oi) * l..(bi * o + oi + 1) * l]);
-                });
-            }
-        })?;
-        let gy = Tensor::from_vec(gy, (o, b * l), &cpu)?;
-        let db = gy.sum(1)?;
         let needs_dx = x.track_op();
-        let x = x.detach().contiguous()?;
-        let cols = with_slice(&x, |xs| im2col_kbl(xs, b, &g))?;
-        let cols = Tensor::from_vec(cols, (g.k(), b * l), &cpu)?;
-        let dw = gy.matmul(&cols.t()?)?.reshape(weight.shape())?;
-        drop(cols);
-        // ∂x = col2im(Wᵀ · ∂y), unless x is data that needs no gradient.
-        let dx = if needs_dx {
-            let wm = weight.detach().contiguous()?.reshape((o, g.k()))?;
-            let dcols = wm.t()?.matmul(&gy)?;
-            let dx = with_slice(&dcols, |d| col2im_kbl(d, b, &g))?;
-            Some(Tensor::from_vec(dx, x.shape(), &cpu)?)
-        } else {
-            None
-        };
-        Ok((dx, Some(dw), Some(db)))
+        let grad = grad.detach().contiguous()?;
+        let xd = x.detach().contiguous()?;
+        let wd = weight.detach().contiguous()?;
+        let (dx, dw, db) = with_slice(&grad, |gy| {
+            with_slice(&xd, |xs| {
+                with_slice(&wd, |ws| conv_backward(xs, ws, gy, (b, o), &g, needs_dx))
+            })
+        })???;
+        let dx = dx
+            .map(|d| Tensor::from_vec(d, x.shape(), &cpu))
+            .transpose()?;
+        Ok((
+            dx,
+            Some(Tensor::from_vec(dw, weight.shape(), &cpu)?),
+            Some(Tensor::from_vec(db, o, &cpu)?),
+        ))
     }
 }
 

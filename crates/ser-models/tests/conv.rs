@@ -71,6 +71,53 @@ fn matches_candle_conv2d_forward_and_gradients() {
     check(1, 2, 2, 6, 6, 1, 0, 1);
     check(2, 2, 3, 7, 5, 5, 2, 1);
     check(1, 3, 2, 11, 11, 3, 2, 3);
+    // Batches cut into several units of images, the last one shorter.
+    check(11, 2, 3, 6, 5, 3, 1, 1);
+    check(17, 3, 4, 9, 11, 3, 1, 2);
+    check(32, 1, 4, 9, 8, 3, 1, 1);
+}
+
+/// Forward output and the three gradients of one convolution, as bits.
+fn bits_of_step(x: &Tensor, w: &Tensor, bias: &Tensor, g: &Tensor) -> Vec<Vec<u32>> {
+    let (x, w, bias) = (
+        Var::from_tensor(x).unwrap(),
+        Var::from_tensor(w).unwrap(),
+        Var::from_tensor(bias).unwrap(),
+    );
+    let y = conv2d(&x, &w, Some(&bias), 1, 1).unwrap();
+    let grads = (&y * g).unwrap().sum_all().unwrap().backward().unwrap();
+    let mut out = vec![y];
+    for v in [&x, &w, &bias] {
+        out.push(grads.get(v).unwrap().clone());
+    }
+    out.iter()
+        .map(|t| {
+            t.flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn same_bits_on_one_thread_and_on_three() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let x = rand_tensor(&mut rng, &[13, 3, 10, 9]);
+    let w = rand_tensor(&mut rng, &[5, 3, 3, 3]);
+    let bias = rand_tensor(&mut rng, &[5]);
+    let g = rand_tensor(&mut rng, &[13, 5, 10, 9]);
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| bits_of_step(&x, &w, &bias, &g))
+    };
+    assert_eq!(on(1), on(3));
 }
 
 #[test]
