@@ -450,14 +450,15 @@ fn conv_backward(
     for p in &partials {
         dw.iter_mut().zip(p).for_each(|(d, v)| *d += v);
     }
+    // ∂b per output channel (in parallel), summed image by image in order.
     let mut db = zeroed(o);
-    if l > 0 {
-        for gyb in gy.chunks_exact(o * l) {
-            for (d, row) in db.iter_mut().zip(gyb.chunks_exact(l)) {
-                *d += row.iter().sum::<f32>();
-            }
+    db.par_chunks_mut(1).enumerate().for_each(|(oi, d)| {
+        for bi in 0..b {
+            d[0] += gy[(bi * o + oi) * l..(bi * o + oi + 1) * l]
+                .iter()
+                .sum::<f32>();
         }
-    }
+    });
     (dx, dw, db)
 }
 
@@ -606,6 +607,9 @@ pub fn conv2d_generic(
     }
 }
 
+/// Mask values per parallel block of [`dropout`] (a multiple of ChaCha's 16-word block).
+const DROPOUT_BLOCK: usize = 1 << 16;
+
 /// Inverted dropout with a mask drawn from ChaCha8 seeded by `seed`: keeps each element with
 /// probability `1 − p` and scales it by `1 / (1 − p)`. The mask is made on the host and
 /// moved to `x`'s device, so the same seed gives the same mask on every device.
@@ -623,16 +627,21 @@ pub fn dropout(x: &Tensor, p: f32, seed: u64) -> candle_core::Result<Tensor> {
     let scale = 1.0 / (1.0 - p);
     // Keep when a uniform u32 is at or above p·2³².
     let threshold = (f64::from(p) * 4_294_967_296.0) as u64;
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mask: Vec<f32> = (0..n)
-        .map(|_| {
-            if u64::from(rng.next_u32()) >= threshold {
-                scale
-            } else {
-                0.0
+    // Element i takes word i of the seed's ChaCha8 stream: blocks of the mask jump to their
+    // first word and fill in parallel, the same mask as one pass in order.
+    let rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut mask = zeroed(n);
+    mask.par_chunks_mut(DROPOUT_BLOCK)
+        .enumerate()
+        .for_each(|(i, block)| {
+            let mut rng = rng.clone();
+            rng.set_word_pos((i * DROPOUT_BLOCK) as u128);
+            for m in block {
+                if u64::from(rng.next_u32()) >= threshold {
+                    *m = scale;
+                }
             }
-        })
-        .collect();
+        });
     let mask = Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?;
     x.mul(&mask)
 }

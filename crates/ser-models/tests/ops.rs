@@ -165,6 +165,24 @@ fn dropout_is_seeded_and_scaled() {
     assert!(ser_models::ops::dropout(&x, 1.0, 0).is_err());
 }
 
+/// The mask is word i of the seed's ChaCha8 stream for element i, however the work is cut
+/// (its blocks fill in parallel): checked against one pass in order, over several blocks.
+#[test]
+fn dropout_mask_is_the_seed_stream_in_order() {
+    use rand::Rng;
+    let n = 3 * 65536 + 5;
+    let x = Tensor::ones((n,), DType::F32, &Device::Cpu).unwrap();
+    let got: Vec<f32> = ser_models::ops::dropout(&x, 0.5, 11)
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let want: Vec<f32> = (0..n)
+        .map(|_| if rng.next_u32() >= 1 << 31 { 2.0 } else { 0.0 })
+        .collect();
+    assert_eq!(got, want);
+}
+
 #[test]
 fn running_statistics_follow_candle_over_many_steps() {
     let dev = Device::Cpu;
