@@ -38,6 +38,16 @@
 //! accuracy on the fold's women and on its men; then the mean ± sample standard deviation
 //! (n − 1) over folds. Printed, and written to `OUT/summary.json` and `OUT/summary.md`
 //! (a markdown table for docs/results.md).
+//!
+//! **Ensembles.** `--ensemble CV_DIR` (repeated) trains nothing: each fold's test clips are
+//! scored by the mean of the class probabilities of the members' fold models (the members
+//! must be finished cross-validations of the same folds), and the summary goes to `--out`,
+//! a folder of its own:
+//!
+//! ```text
+//! cargo run --release --example crossval -- --data ../shared/corpus/RAVDESS --out runs/ens \
+//!     --cache runs/cv-cache --ensemble runs/cv-a --ensemble runs/cv-b
+//! ```
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -54,7 +64,7 @@ use ser_examples::runs::{dataset, featurize, labelled, prepare_for};
 use ser_examples::training::{SplitArg, TrainArgs, Ui, train};
 use ser_models::features::BandStats;
 use ser_models::run::load_run;
-use ser_models::train::predict;
+use ser_models::train::{Predictions, predict};
 use ser_models::{InputMode, parse_device};
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +97,11 @@ struct Args {
     /// at one thread each went 1.3x faster than one at two threads on 2 cores).
     #[arg(long, default_value_t = 2)]
     jobs: usize,
+    /// Train nothing: score the ensemble of these finished cross-validations (repeat;
+    /// the same folds), each fold's clips by the mean of the members' fold models' class
+    /// probabilities; the summary goes to --out.
+    #[arg(long, value_name = "CV_DIR")]
+    ensemble: Vec<PathBuf>,
 }
 
 /// One fold: the actors it tests on and the actors it validates on (everyone else
@@ -353,7 +368,12 @@ fn markdown(s: &Summary) -> String {
             pct(f.macro_f1),
             pct(f.accuracy_women),
             pct(f.accuracy_men),
-            f.epochs_run
+            // An ensemble's folds trained nothing of their own.
+            if f.epochs_run == 0 {
+                "-".to_string()
+            } else {
+                f.epochs_run.to_string()
+            }
         ));
     }
     let g = |m: &str| s.over_folds.get(m).map_or("-".into(), pm);
@@ -376,8 +396,101 @@ fn markdown(s: &Summary) -> String {
     t
 }
 
-/// The figures of a finished fold: its `metrics.json`, and the accuracy on its women and
-/// men from its saved model on its test clips.
+/// A finished fold model's predictions on its fold's test clips.
+struct FoldPredictions {
+    /// The model's class names.
+    classes: Vec<String>,
+    /// With the test speakers' statistics (or the model's own normalisation).
+    speaker: Predictions,
+    /// Speaker-standardised models only: each clip standardised alone (its own statistics
+    /// and the model's prior), as a recognizer does a single clip.
+    one_clip: Option<Predictions>,
+}
+
+/// The predictions of the model saved in `dir` on `test`.
+fn fold_predictions(
+    dir: &Path,
+    test: &[Utterance],
+    cache: &Path,
+    device: &str,
+) -> Result<FoldPredictions> {
+    let (dev, _) = parse_device(device)?;
+    let (cfg, model) = load_run(dir, &dev)?;
+    let feats = featurize(test, cfg.features, Some(cache), true)?;
+    let one_clip = if cfg.model.input.mode == InputMode::LogMelSpeakerCmvn {
+        let own = feats
+            .iter()
+            .map(|(p, x)| {
+                let y = BandStats::standardize_alone(x.view(), cfg.model.band_prior.as_ref())?;
+                Ok((p.clone(), y))
+            })
+            .collect::<Result<HashMap<_, _>>>()?;
+        Some(predict(&model, &dataset(test, &own, 64)?)?)
+    } else {
+        None
+    };
+    let feats = prepare_for(&cfg.model, test, feats)?;
+    let speaker = predict(&model, &dataset(test, &feats, 64)?)?;
+    Ok(FoldPredictions {
+        classes: cfg.classes,
+        speaker,
+        one_clip,
+    })
+}
+
+/// The test clips of `fold`.
+fn test_clips(fold: &Fold, utterances: &[Utterance]) -> Vec<Utterance> {
+    utterances
+        .iter()
+        .filter(|u| fold.test.contains(&u.speaker))
+        .cloned()
+        .collect()
+}
+
+/// The scores of `preds` on `fold`'s test clips: the fold's figures but for those of its
+/// training (epochs, minutes), which are left empty.
+fn scores(fold: &Fold, test: &[Utterance], preds: &FoldPredictions) -> Result<FoldResult> {
+    let gender: HashMap<&Path, &str> = test
+        .iter()
+        .map(|u| (u.path.as_path(), u.gender.map_or("?", |g| g.as_str())))
+        .collect();
+    let group = |p: &Path| gender.get(p).copied().unwrap_or("?").to_string();
+    let names: Vec<&str> = preds.classes.iter().map(String::as_str).collect();
+    let rep = preds.speaker.report(&names, Some(&group))?;
+    let by = |g: &str| {
+        rep.per_group
+            .get(g)
+            .map(|m| m.accuracy)
+            .with_context(|| format!("fold {} tests no {g} speaker", fold.fold))
+    };
+    let one_clip = match &preds.one_clip {
+        Some(p) => {
+            let r = p.report(&names, None)?;
+            Some((r.accuracy, r.balanced_accuracy))
+        }
+        None => None,
+    };
+    Ok(FoldResult {
+        fold: fold.fold,
+        test: fold.test.clone(),
+        validation: fold.validation.clone(),
+        items: preds.speaker.labels.len(),
+        accuracy: rep.accuracy,
+        ua: rep.balanced_accuracy,
+        macro_f1: rep.macro_f1,
+        accuracy_women: by("female")?,
+        accuracy_men: by("male")?,
+        epochs_run: 0,
+        best_epoch: None,
+        train_minutes: f64::NAN,
+        accuracy_one_clip: one_clip.map(|c| c.0),
+        ua_one_clip: one_clip.map(|c| c.1),
+    })
+}
+
+/// The figures of a finished fold: its `metrics.json` (accuracy, UA and macro-F1 as
+/// training reported them), and the accuracy on its women and men from its saved model on
+/// its test clips.
 fn fold_result(
     fold: &Fold,
     dir: &Path,
@@ -391,61 +504,121 @@ fn fold_result(
             .with_context(|| format!("{}/metrics.json has no {what}", dir.display()))
     };
     let report = &metrics["report"];
-    let (dev, _) = parse_device(device)?;
-    let (cfg, model) = load_run(dir, &dev)?;
-    let test: Vec<Utterance> = utterances
-        .iter()
-        .filter(|u| fold.test.contains(&u.speaker))
-        .cloned()
-        .collect();
-    let feats = featurize(&test, cfg.features, Some(cache), true)?;
-    let one_clip = if cfg.model.input.mode == InputMode::LogMelSpeakerCmvn {
-        let own = feats
-            .iter()
-            .map(|(p, x)| {
-                let y = BandStats::standardize_alone(x.view(), cfg.model.band_prior.as_ref())?;
-                Ok((p.clone(), y))
-            })
-            .collect::<Result<HashMap<_, _>>>()?;
-        let preds = predict(&model, &dataset(&test, &own, 64)?)?;
-        let names: Vec<&str> = cfg.classes.iter().map(String::as_str).collect();
-        let rep = preds.report(&names, None)?;
-        Some((rep.accuracy, rep.balanced_accuracy))
-    } else {
-        None
-    };
-    let feats = prepare_for(&cfg.model, &test, feats)?;
-    let data = dataset(&test, &feats, 64)?;
-    let preds = predict(&model, &data)?;
-    let gender: HashMap<&Path, &str> = test
-        .iter()
-        .map(|u| (u.path.as_path(), u.gender.map_or("?", |g| g.as_str())))
-        .collect();
-    let group = |p: &Path| gender.get(p).copied().unwrap_or("?").to_string();
-    let names: Vec<&str> = cfg.classes.iter().map(String::as_str).collect();
-    let rep = preds.report(&names, Some(&group))?;
-    let by = |g: &str| {
-        rep.per_group
-            .get(g)
-            .map(|m| m.accuracy)
-            .with_context(|| format!("fold {} tests no {g} speaker", fold.fold))
-    };
+    let test = test_clips(fold, utterances);
+    let preds = fold_predictions(dir, &test, cache, device)?;
     Ok(FoldResult {
-        fold: fold.fold,
-        test: fold.test.clone(),
-        validation: fold.validation.clone(),
-        items: preds.labels.len(),
         accuracy: num(&report["accuracy"], "accuracy")?,
         ua: num(&report["balanced_accuracy"], "balanced_accuracy")?,
         macro_f1: num(&report["macro_f1"], "macro_f1")?,
-        accuracy_women: by("female")?,
-        accuracy_men: by("male")?,
         epochs_run: metrics["epochs_run"].as_u64().unwrap_or(0) as usize,
         best_epoch: metrics["best_epoch"].as_u64().map(|e| e as usize),
         train_minutes: metrics["train_minutes"].as_f64().unwrap_or(f64::NAN),
-        accuracy_one_clip: one_clip.map(|c| c.0),
-        ua_one_clip: one_clip.map(|c| c.1),
+        ..scores(fold, &test, &preds)?
     })
+}
+
+/// The mean of several models' probabilities for the same clips (in the same order).
+fn mean_probabilities(members: &[&Predictions]) -> Result<Predictions> {
+    let first = members
+        .first()
+        .context("an ensemble needs at least one member")?;
+    for m in members {
+        if m.ids != first.ids || m.labels != first.labels {
+            bail!("ensemble members predicted different clips");
+        }
+    }
+    let n = members.len() as f32;
+    let probabilities = (0..first.ids.len())
+        .map(|i| {
+            let mut row = vec![0.0f32; first.probabilities[i].len()];
+            for m in members {
+                for (r, p) in row.iter_mut().zip(&m.probabilities[i]) {
+                    *r += p / n;
+                }
+            }
+            row
+        })
+        .collect();
+    Ok(Predictions {
+        probabilities,
+        labels: first.labels.clone(),
+        ids: first.ids.clone(),
+        loss: f64::NAN,
+    })
+}
+
+/// The figures of `fold` for the ensemble of the fold models `dirs` (one per member
+/// cross-validation): the mean of their class probabilities, scored as one model.
+fn ensemble_result(
+    fold: &Fold,
+    dirs: &[PathBuf],
+    utterances: &[Utterance],
+    cache: &Path,
+    device: &str,
+) -> Result<FoldResult> {
+    let test = test_clips(fold, utterances);
+    let members = dirs
+        .iter()
+        .map(|d| fold_predictions(d, &test, cache, device).with_context(|| d.display().to_string()))
+        .collect::<Result<Vec<_>>>()?;
+    let classes = members[0].classes.clone();
+    if members.iter().any(|m| m.classes != classes) {
+        bail!(
+            "fold {}: the ensemble's models have different classes",
+            fold.fold
+        );
+    }
+    let speaker = mean_probabilities(&members.iter().map(|m| &m.speaker).collect::<Vec<_>>())?;
+    let one: Option<Vec<&Predictions>> = members.iter().map(|m| m.one_clip.as_ref()).collect();
+    let one_clip = one.map(|o| mean_probabilities(&o)).transpose()?;
+    scores(
+        fold,
+        &test,
+        &FoldPredictions {
+            classes,
+            speaker,
+            one_clip,
+        },
+    )
+}
+
+/// Evaluates the ensemble of the finished cross-validations `members` (the same folds as
+/// `folds`) into `out`, training nothing.
+fn ensemble(
+    args: &Args,
+    folds: &[Fold],
+    utterances: &[Utterance],
+    cache: &Path,
+) -> Result<Summary> {
+    let out = &args.train.out;
+    if out.join("folds.json").exists() {
+        bail!(
+            "{} holds a cross-validation: an ensemble's summary goes to a folder of its own",
+            out.display()
+        );
+    }
+    for m in &args.ensemble {
+        let theirs: Vec<Fold> = ser_models::io::load_json(&m.join("folds.json"))
+            .with_context(|| format!("{} is not a finished cross-validation", m.display()))?;
+        if theirs != folds {
+            bail!(
+                "{} holds another fold assignment than --data and --folds give now",
+                m.display()
+            );
+        }
+    }
+    let results = folds
+        .iter()
+        .map(|f| {
+            let dirs: Vec<PathBuf> = args
+                .ensemble
+                .iter()
+                .map(|m| m.join(format!("fold-{}", f.fold)))
+                .collect();
+            ensemble_result(f, &dirs, utterances, cache, &args.train.device)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(summarise(results))
 }
 
 /// Runs the cross-validation of `args`; returns the summary (also written to
@@ -484,8 +657,18 @@ fn crossval(args: &Args, multi: &MultiProgress) -> Result<(Summary, usize)> {
             (d, s)
         })
         .collect();
-    let actions = plan(&states, base.resume, base.overwrite)?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    if !args.ensemble.is_empty() {
+        let cache = base
+            .cache
+            .clone()
+            .unwrap_or_else(|| out.join("feature-cache"));
+        let summary = ensemble(args, &folds, &utterances, &cache)?;
+        ser_models::io::save_json(&out.join("summary.json"), &summary)?;
+        ser_models::io::write_atomic(&out.join("summary.md"), markdown(&summary).as_bytes())?;
+        return Ok((summary, 0));
+    }
+    let actions = plan(&states, base.resume, base.overwrite)?;
     let folds_json = out.join("folds.json");
     if base.resume && folds_json.is_file() {
         let before: Vec<Fold> = ser_models::io::load_json(&folds_json)?;
@@ -674,6 +857,29 @@ mod tests {
         assert!(assign_folds(&ravdess(20), 10).is_ok());
         let err = assign_folds(&ravdess(4), 2).unwrap_err().to_string();
         assert!(err.contains("none would train"), "{err}");
+    }
+
+    fn preds(rows: Vec<Vec<f32>>, ids: &[&str]) -> Predictions {
+        Predictions {
+            labels: vec![0; rows.len()],
+            probabilities: rows,
+            ids: ids.iter().map(PathBuf::from).collect(),
+            loss: 0.0,
+        }
+    }
+
+    #[test]
+    fn an_ensemble_averages_probabilities_of_the_same_clips() {
+        let a = preds(vec![vec![0.9, 0.1], vec![0.2, 0.8]], &["x", "y"]);
+        let b = preds(vec![vec![0.3, 0.7], vec![0.6, 0.4]], &["x", "y"]);
+        let m = mean_probabilities(&[&a, &b]).unwrap();
+        let close = |u: &[f32], v: &[f32]| u.iter().zip(v).all(|(p, q)| (p - q).abs() < 1e-6);
+        assert!(close(&m.probabilities[0], &[0.6, 0.4]));
+        assert!(close(&m.probabilities[1], &[0.4, 0.6]));
+        assert_eq!(m.predicted(), vec![0, 1]);
+        let other = preds(vec![vec![0.3, 0.7], vec![0.6, 0.4]], &["x", "z"]);
+        assert!(mean_probabilities(&[&a, &other]).is_err());
+        assert!(mean_probabilities(&[]).is_err());
     }
 
     #[test]
