@@ -25,14 +25,17 @@ def main(runs):
         with open(f"{run}/summary.json") as f:
             folds = json.load(f)["folds"]
         col = lambda k: [fold[k] for fold in folds]  # noqa: E731
-        minutes = statistics.mean(col("train_minutes"))
+        # An ensemble (crossval --ensemble) trained nothing of its own: no minutes.
+        times = [m for m in col("train_minutes") if m is not None]
+        minutes = f"{statistics.mean(times):.1f}" if times else "-"
+
         # Speaker-standardised models also report each test clip standardised alone;
         # for the others the UA column is already that.
         one = pct(col("ua_one_clip")) if all("ua_one_clip" in f for f in folds) else "= UA"
         print(
             f"| {run.rstrip('/').split('/')[-1]} | {len(folds)} | {pct(col('accuracy'))} "
             f"| {pct(col('ua'))} | {pct(col('macro_f1'))} | {pct(col('accuracy_women'))} "
-            f"| {pct(col('accuracy_men'))} | {one} | {minutes:.1f} |"
+            f"| {pct(col('accuracy_men'))} | {one} | {minutes} |"
         )
 
 
