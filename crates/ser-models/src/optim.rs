@@ -197,10 +197,10 @@ fn candle_step(
 const ADAM_CHUNK: usize = 1 << 14;
 
 /// One Adam update of a contiguous f32 variable on the CPU in a single parallel pass:
-/// `(m, v, new value)`, or `None` elsewhere (the caller then runs the same arithmetic as
-/// candle operations). Each element goes through the operations candle's would, in the
-/// same order with the same f32 constants (candle computes `x * c` as `x·c + 0` and `x / c` as
-/// `x·(1/c) + 0`), so both paths give the same bits (tested); one pass instead of twelve tensors per variable.
+/// `(m, v, new value)`, or `None` elsewhere (the caller then runs [`candle_step`]). Each
+/// element goes through the operations candle's would, in the same order with the same
+/// f32 constants (candle computes `x * c` as `x·c + 0` and `x / c` as `x·(1/c) + 0`), so
+/// both paths give the same bits (tested): one pass instead of twelve tensors.
 fn fused_cpu_step(
     m: &Tensor,
     v: &Tensor,
