@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor, Var};
 use candle_nn::{Init, VarBuilder};
 
-use crate::ops::{with_slice, zeroed};
+use crate::ops::{f32_slice, with_slice, zeroed};
 use crate::par::prelude::*;
 
 /// Per-channel batch statistics of the last forward pass: mean and 1/√(var + eps).
@@ -22,17 +22,6 @@ struct FusedBnRelu {
     eps: f64,
     /// (mean, inverse std, biased variance) written by the forward pass.
     stats: Stats,
-}
-
-fn slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
-    let data = match s {
-        CpuStorage::F32(v) => v.as_slice(),
-        _ => candle_core::bail!("batch-norm: {what} must be f32"),
-    };
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&data[a..b]),
-        None => candle_core::bail!("batch-norm: {what} must be contiguous"),
-    }
 }
 
 /// Per-channel sums over `[B, C, HW]` of `f(channel, plane index)` applied to each
@@ -90,9 +79,9 @@ impl CustomOp3 for FusedBnRelu {
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (b, c, h, w) = l1.shape().dims4()?;
         let hw = h * w;
-        let x = slice(s1, l1, "input")?;
-        let gamma = slice(s2, l2, "weight")?;
-        let beta = slice(s3, l3, "bias")?;
+        let x = f32_slice(s1, l1, "batch-norm input")?;
+        let gamma = f32_slice(s2, l2, "batch-norm weight")?;
+        let beta = f32_slice(s3, l3, "batch-norm bias")?;
         if gamma.len() != c || beta.len() != c {
             candle_core::bail!(
                 "batch-norm: {c} channels but weight/bias of {}/{}",
@@ -234,9 +223,9 @@ impl CustomOp3 for EvalBnRelu {
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (_, c, h, w) = l1.shape().dims4()?;
         let hw = h * w;
-        let x = slice(s1, l1, "input")?;
-        let gamma = slice(s2, l2, "weight")?;
-        let beta = slice(s3, l3, "bias")?;
+        let x = f32_slice(s1, l1, "batch-norm input")?;
+        let gamma = f32_slice(s2, l2, "batch-norm weight")?;
+        let beta = f32_slice(s3, l3, "batch-norm bias")?;
         if gamma.len() != c || beta.len() != c || self.mean.len() != c || self.std.len() != c {
             candle_core::bail!("batch-norm: {c} channels but parameters of other lengths");
         }

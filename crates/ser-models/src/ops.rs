@@ -144,7 +144,8 @@ impl ConvGeometry {
     }
 }
 
-fn f32_slice<'a>(
+/// The f32 data of a contiguous CPU storage, or an error naming `op`.
+pub(crate) fn f32_slice<'a>(
     storage: &'a CpuStorage,
     layout: &Layout,
     op: &str,
