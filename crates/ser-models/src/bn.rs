@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor, Var};
 use candle_nn::{Init, VarBuilder};
 
-use crate::ops::{f32_slice, with_slice, zeroed};
+use crate::ops::{f32_slice, max_pool2x2, pool_backward, pool_forward, with_slice, zeroed};
 use crate::par::prelude::*;
 
 /// Per-channel batch statistics of the last forward pass: mean and 1/√(var + eps).
@@ -22,6 +22,10 @@ struct FusedBnRelu {
     eps: f64,
     /// (mean, inverse std, biased variance) written by the forward pass.
     stats: Stats,
+    /// Also 2×2 max-pool the result (one autograd node for BatchNorm, ReLU and pool, so
+    /// that candle keeps no gradient for the full-size activation between them); the
+    /// unpooled activation is then kept here for the backward pass.
+    pool: Option<Mutex<Option<Vec<f32>>>>,
 }
 
 /// Per-channel sums over `[B, C, HW]` of `f(channel, plane index)` applied to each
@@ -118,7 +122,14 @@ impl CustomOp3 for FusedBnRelu {
                 }
             });
         *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = Some((mean, invstd, var));
-        Ok((CpuStorage::F32(y), l1.shape().clone()))
+        match &self.pool {
+            None => Ok((CpuStorage::F32(y), l1.shape().clone())),
+            Some(saved) => {
+                let pooled = pool_forward(&y, b * c, h, w);
+                *saved.lock().unwrap_or_else(|e| e.into_inner()) = Some(y);
+                Ok((CpuStorage::F32(pooled), Shape::from((b, c, h / 2, w / 2))))
+            }
+        }
     }
 
     #[allow(clippy::type_complexity)]
@@ -136,13 +147,33 @@ impl CustomOp3 for FusedBnRelu {
         };
         let (b, c, h, w) = x.dims4()?;
         let hw = h * w;
-        let (x, y, g) = (x.contiguous()?, res.contiguous()?, grad.contiguous()?);
+        let (x, g) = (x.contiguous()?, grad.contiguous()?);
         let gamma_v = gamma.to_vec1::<f32>()?;
-        let (dx, dgamma, dbeta) = with_slice(&x, |x| {
-            with_slice(&y, |y| {
-                with_slice(&g, |g| bwd_cpu(x, y, g, b, c, hw, &gamma_v, &mean, &invstd))
-            })
-        })???;
+        let (dx, dgamma, dbeta) = match &self.pool {
+            None => {
+                let y = res.contiguous()?;
+                with_slice(&x, |x| {
+                    with_slice(&y, |y| {
+                        with_slice(&g, |g| bwd_cpu(x, y, g, b, c, hw, &gamma_v, &mean, &invstd))
+                    })
+                })???
+            }
+            Some(saved) => {
+                let saved = saved.lock().unwrap_or_else(|e| e.into_inner());
+                let Some(y) = saved.as_deref() else {
+                    candle_core::bail!("batch-norm backward before forward");
+                };
+                if g.elem_count() != b * c * (h / 2) * (w / 2) {
+                    candle_core::bail!("batch-norm+pool backward: gradient {:?}", g.dims());
+                }
+                with_slice(&x, |x| {
+                    with_slice(&g, |g| {
+                        let gy = pool_backward(y, g, b * c, h, w);
+                        bwd_cpu(x, y, &gy, b, c, hw, &gamma_v, &mean, &invstd)
+                    })
+                })??
+            }
+        };
         let dev = grad.device();
         Ok((
             Some(Tensor::from_vec(dx, (b, c, h, w), dev)?),
@@ -315,7 +346,18 @@ impl BatchNormRelu {
     /// # Errors
     /// Shape and device errors.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        self.forward_impl(x, train, true)
+        self.forward_impl(x, train, true, false)
+    }
+
+    /// [`forward_t`](Self::forward_t) followed by [`max_pool2x2`]: the same numbers, and
+    /// in training on the CPU one autograd node for the three, which spares candle the
+    /// gradient of the full-size activation between them (a zero-filled tensor and an
+    /// addition per step).
+    ///
+    /// # Errors
+    /// Shape and device errors.
+    pub fn forward_pool_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        self.forward_impl(x, train, true, true)
     }
 
     /// As [`forward_t`](Self::forward_t), always through candle's operations: the path
@@ -325,10 +367,32 @@ impl BatchNormRelu {
     /// # Errors
     /// Shape and device errors.
     pub fn forward_t_generic(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
-        self.forward_impl(x, train, false)
+        self.forward_impl(x, train, false, false)
     }
 
-    fn forward_impl(&self, x: &Tensor, train: bool, fused: bool) -> candle_core::Result<Tensor> {
+    fn forward_impl(
+        &self,
+        x: &Tensor,
+        train: bool,
+        fused: bool,
+        pool: bool,
+    ) -> candle_core::Result<Tensor> {
+        let (y, pooled) = self.forward_inner(x, train, fused, pool)?;
+        if pool && !pooled {
+            return max_pool2x2(&y);
+        }
+        Ok(y)
+    }
+
+    /// The output, and whether it is pooled already (`pool` asks for the fused training
+    /// node, which only the CPU in f32 has).
+    fn forward_inner(
+        &self,
+        x: &Tensor,
+        train: bool,
+        fused: bool,
+        pool: bool,
+    ) -> candle_core::Result<(Tensor, bool)> {
         let c = self.running_mean.dim(0)?;
         let (b, cx, h, w) = x.dims4()?;
         if cx != c {
@@ -341,9 +405,10 @@ impl BatchNormRelu {
             // √(var + eps) in f32, as candle's `(var + eps).sqrt()` below computes it.
             let std = var.iter().map(|v| (v + self.eps as f32).sqrt()).collect();
             let op = EvalBnRelu { mean, std };
-            return x
-                .contiguous()?
-                .apply_op3_arc(&self.weight, &self.bias, Arc::new(Box::new(op)));
+            let y =
+                x.contiguous()?
+                    .apply_op3_arc(&self.weight, &self.bias, Arc::new(Box::new(op)))?;
+            return Ok((y, false));
         }
         if !train {
             let mean = self.running_mean.as_detached_tensor().reshape(shape)?;
@@ -355,7 +420,7 @@ impl BatchNormRelu {
                 .broadcast_div(&std)?
                 .broadcast_mul(&self.weight.reshape(shape)?)?
                 .broadcast_add(&self.bias.reshape(shape)?)?;
-            return y.relu();
+            return Ok((y.relu()?, false));
         }
         let n = (b * h * w) as f64;
         if fused && x.device().is_cpu() && x.dtype() == DType::F32 && n > 1.0 {
@@ -363,6 +428,7 @@ impl BatchNormRelu {
             let op = FusedBnRelu {
                 eps: self.eps,
                 stats: stats.clone(),
+                pool: pool.then(|| Mutex::new(None)),
             };
             let y =
                 x.contiguous()?
@@ -374,7 +440,7 @@ impl BatchNormRelu {
                 let unbiased = (Tensor::from_slice(var, c, dev)? * (n / (n - 1.0)))?;
                 self.update_running(&mean, &unbiased)?;
             }
-            return Ok(y);
+            return Ok((y, pool));
         }
         // Generic path: candle's operations.
         let mean = x.mean_keepdim(3)?.mean_keepdim(2)?.mean_keepdim(0)?;
@@ -395,7 +461,7 @@ impl BatchNormRelu {
             var.detach()
         };
         self.update_running(&mean.detach().flatten_all()?, &unbiased.flatten_all()?)?;
-        Ok(y)
+        Ok((y, false))
     }
 
     fn update_running(&self, mean: &Tensor, var: &Tensor) -> candle_core::Result<()> {

@@ -168,8 +168,7 @@ impl ConvBlock {
     /// Shape and device errors.
     pub fn forward(&self, x: &Tensor, mode: Mode) -> candle_core::Result<Tensor> {
         let x = self.conv.forward(x)?;
-        let x = self.bn.forward_t(&x, mode.is_train())?;
-        let x = ops::max_pool2x2(&x)?;
+        let x = self.bn.forward_pool_t(&x, mode.is_train())?;
         self.dropout.forward(&x, mode)
     }
 }

@@ -676,6 +676,84 @@ fn keep_first_max(m: f32, x: f32) -> f32 {
     if beats(x, m) { x } else { m }
 }
 
+/// 2×2 max pooling of `planes` planes of `h × w` (flooring odd sizes), each window's
+/// first maximum by [`keep_first_max`].
+pub(crate) fn pool_forward(src: &[f32], planes: usize, h: usize, w: usize) -> Vec<f32> {
+    let (ho, wo) = (h / 2, w / 2);
+    let mut dst = zeroed(planes * ho * wo);
+    if !dst.is_empty() {
+        dst.par_chunks_mut(ho * wo)
+            .enumerate()
+            .for_each(|(p, out)| {
+                let plane = &src[p * h * w..(p + 1) * h * w];
+                for (y, orow) in out.chunks_exact_mut(wo).enumerate() {
+                    let r0 = &plane[2 * y * w..2 * y * w + 2 * wo];
+                    let r1 = &plane[(2 * y + 1) * w..(2 * y + 1) * w + 2 * wo];
+                    for ((o, a), b) in orow
+                        .iter_mut()
+                        .zip(r0.chunks_exact(2))
+                        .zip(r1.chunks_exact(2))
+                    {
+                        // Selects, not an index: the loop vectorises.
+                        *o = keep_first_max(keep_first_max(keep_first_max(a[0], a[1]), b[0]), b[1]);
+                    }
+                }
+            });
+    }
+    dst
+}
+
+/// The gradient of [`pool_forward`] for the input planes `x` and the pooled gradient `g`:
+/// each window's gradient goes to its first maximum, zeros elsewhere.
+pub(crate) fn pool_backward(x: &[f32], g: &[f32], planes: usize, h: usize, w: usize) -> Vec<f32> {
+    let (ho, wo) = (h / 2, w / 2);
+    let mut dst = zeroed(planes * h * w);
+    if !dst.is_empty() && wo > 0 {
+        // Per window, the gradient (or 0) for each of its four cells goes to four
+        // contiguous rows of scratch, then the rows are interleaved into the output:
+        // both loops vectorise, where writing the cells in place (stride 2) did not.
+        dst.par_chunks_mut(h * w).enumerate().for_each(|(p, out)| {
+            let mut t = vec![0f32; 4 * wo];
+            let plane = &x[p * h * w..(p + 1) * h * w];
+            let gp = &g[p * ho * wo..(p + 1) * ho * wo];
+            let (t0s, rest) = t.split_at_mut(wo);
+            let (t1s, rest) = rest.split_at_mut(wo);
+            let (t2s, t3s) = rest.split_at_mut(wo);
+            for (y, grow) in gp.chunks_exact(wo).enumerate() {
+                let r0 = &plane[2 * y * w..2 * y * w + 2 * wo];
+                let r1 = &plane[(2 * y + 1) * w..(2 * y + 1) * w + 2 * wo];
+                for (xx, &gv) in grow.iter().enumerate() {
+                    let (a0, a1) = (r0[2 * xx], r0[2 * xx + 1]);
+                    let (b0, b1) = (r1[2 * xx], r1[2 * xx + 1]);
+                    // The window's first maximum is its first cell equal to the
+                    // maximum (NaN counting as equal to NaN). Bitwise `&`/`|`, not
+                    // `&&`/`||`: no branches.
+                    let m = keep_first_max(keep_first_max(keep_first_max(a0, a1), b0), b1);
+                    let is = |v: f32| (v == m) | (v.is_nan() & m.is_nan());
+                    let k0 = is(a0);
+                    let k1 = !k0 & is(a1);
+                    let k2 = !k0 & !k1 & is(b0);
+                    let k3 = !k0 & !k1 & !k2;
+                    t0s[xx] = if k0 { gv } else { 0.0 };
+                    t1s[xx] = if k1 { gv } else { 0.0 };
+                    t2s[xx] = if k2 { gv } else { 0.0 };
+                    t3s[xx] = if k3 { gv } else { 0.0 };
+                }
+                let (top, bottom) = out[2 * y * w..(2 * y + 2) * w].split_at_mut(w);
+                for ((o, &u), &v) in top[..2 * wo].chunks_exact_mut(2).zip(&*t0s).zip(&*t1s) {
+                    o[0] = u;
+                    o[1] = v;
+                }
+                for ((o, &u), &v) in bottom[..2 * wo].chunks_exact_mut(2).zip(&*t2s).zip(&*t3s) {
+                    o[0] = u;
+                    o[1] = v;
+                }
+            }
+        });
+    }
+    dst
+}
+
 impl CustomOp1 for MaxPool2x2 {
     fn name(&self) -> &'static str {
         "ser-maxpool2x2"
@@ -689,29 +767,7 @@ impl CustomOp1 for MaxPool2x2 {
         let (b, c, _, _) = layout.shape().dims4()?;
         let (_, h, w, ho, wo) = pool_dims(layout)?;
         let src = f32_slice(storage, layout, "max_pool2x2")?;
-        let mut dst = zeroed(b * c * ho * wo);
-        if !dst.is_empty() {
-            dst.par_chunks_mut(ho * wo)
-                .enumerate()
-                .for_each(|(p, out)| {
-                    let plane = &src[p * h * w..(p + 1) * h * w];
-                    for (y, orow) in out.chunks_exact_mut(wo).enumerate() {
-                        let r0 = &plane[2 * y * w..2 * y * w + 2 * wo];
-                        let r1 = &plane[(2 * y + 1) * w..(2 * y + 1) * w + 2 * wo];
-                        for ((o, a), b) in orow
-                            .iter_mut()
-                            .zip(r0.chunks_exact(2))
-                            .zip(r1.chunks_exact(2))
-                        {
-                            // Selects, not an index: the loop vectorises.
-                            *o = keep_first_max(
-                                keep_first_max(keep_first_max(a[0], a[1]), b[0]),
-                                b[1],
-                            );
-                        }
-                    }
-                });
-        }
+        let dst = pool_forward(src, b * c, h, w);
         Ok((CpuStorage::F32(dst), Shape::from((b, c, ho, wo))))
     }
 
@@ -750,51 +806,7 @@ impl candle_core::CustomOp2 for MaxPool2x2Grad {
                 l1.dims()
             );
         }
-        let mut dst = zeroed(planes * h * w);
-        if !dst.is_empty() && wo > 0 {
-            // Per window, the gradient (or 0) for each of its four cells goes to four
-            // contiguous rows of scratch, then the rows are interleaved into the output:
-            // both loops vectorise, where writing the cells in place (stride 2) did not.
-            dst.par_chunks_mut(h * w).enumerate().for_each(|(p, out)| {
-                let mut t = vec![0f32; 4 * wo];
-                let plane = &x[p * h * w..(p + 1) * h * w];
-                let gp = &g[p * ho * wo..(p + 1) * ho * wo];
-                let (t0s, rest) = t.split_at_mut(wo);
-                let (t1s, rest) = rest.split_at_mut(wo);
-                let (t2s, t3s) = rest.split_at_mut(wo);
-                for (y, grow) in gp.chunks_exact(wo).enumerate() {
-                    let r0 = &plane[2 * y * w..2 * y * w + 2 * wo];
-                    let r1 = &plane[(2 * y + 1) * w..(2 * y + 1) * w + 2 * wo];
-                    for (xx, &gv) in grow.iter().enumerate() {
-                        let (a0, a1) = (r0[2 * xx], r0[2 * xx + 1]);
-                        let (b0, b1) = (r1[2 * xx], r1[2 * xx + 1]);
-                        // The window's first maximum is its first cell equal to the
-                        // maximum (NaN counting as equal to NaN). Bitwise `&`/`|`, not
-                        // `&&`/`||`: no branches.
-                        let m = keep_first_max(keep_first_max(keep_first_max(a0, a1), b0), b1);
-                        let is = |v: f32| (v == m) | (v.is_nan() & m.is_nan());
-                        let k0 = is(a0);
-                        let k1 = !k0 & is(a1);
-                        let k2 = !k0 & !k1 & is(b0);
-                        let k3 = !k0 & !k1 & !k2;
-                        t0s[xx] = if k0 { gv } else { 0.0 };
-                        t1s[xx] = if k1 { gv } else { 0.0 };
-                        t2s[xx] = if k2 { gv } else { 0.0 };
-                        t3s[xx] = if k3 { gv } else { 0.0 };
-                    }
-                    let (top, bottom) = out[2 * y * w..(2 * y + 2) * w].split_at_mut(w);
-                    for ((o, &u), &v) in top[..2 * wo].chunks_exact_mut(2).zip(&*t0s).zip(&*t1s) {
-                        o[0] = u;
-                        o[1] = v;
-                    }
-                    for ((o, &u), &v) in bottom[..2 * wo].chunks_exact_mut(2).zip(&*t2s).zip(&*t3s)
-                    {
-                        o[0] = u;
-                        o[1] = v;
-                    }
-                }
-            });
-        }
+        let dst = pool_backward(x, g, planes, h, w);
         Ok((CpuStorage::F32(dst), l1.shape().clone()))
     }
 }

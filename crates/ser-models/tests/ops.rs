@@ -99,6 +99,51 @@ fn fused_batchnorm_relu_matches_candle_in_training() {
     assert!(max_abs(&eo, &et) < 1e-5, "eval");
 }
 
+/// BatchNorm+ReLU+pool as one node gives the bits of BatchNorm+ReLU then the pool: output,
+/// the three gradients and the running statistics; odd sizes, ties (ReLU's zeros) included.
+#[test]
+fn batchnorm_relu_pool_node_is_bn_then_pool_to_the_bit() {
+    let dev = Device::Cpu;
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let (b, c, h, w) = (3, 4, 9, 7);
+    let x = rand_tensor(&mut rng, &[b, c, h, w], -2.0, 3.0);
+    let gamma = rand_tensor(&mut rng, &[c], 0.5, 1.5);
+    let beta = rand_tensor(&mut rng, &[c], -0.3, 0.3);
+    let g = rand_tensor(&mut rng, &[b, c, h / 2, w / 2], -1.0, 1.0);
+    let bits = |t: &Tensor| -> Vec<u32> {
+        t.flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect()
+    };
+    let run = |fused: bool| {
+        let store = ParamStore::new(0);
+        let bn = BatchNormRelu::new(c, 1e-3, 0.1, store.var_builder(DType::F32, &dev)).unwrap();
+        store.get("weight").unwrap().set(&gamma).unwrap();
+        store.get("bias").unwrap().set(&beta).unwrap();
+        let xv = Var::from_tensor(&x).unwrap();
+        let y = if fused {
+            bn.forward_pool_t(&xv, true).unwrap()
+        } else {
+            max_pool2x2(&bn.forward_t(&xv, true).unwrap()).unwrap()
+        };
+        let grads = (&y * &g).unwrap().sum_all().unwrap().backward().unwrap();
+        let mut out = vec![bits(&y), bits(grads.get(&xv).unwrap())];
+        for name in ["weight", "bias"] {
+            out.push(bits(grads.get(&store.get(name).unwrap()).unwrap()));
+        }
+        for name in ["running_mean", "running_var"] {
+            out.push(bits(store.get(name).unwrap().as_tensor()));
+        }
+        out.push(bits(&bn.forward_pool_t(&x, false).unwrap()));
+        out
+    };
+    assert_eq!(run(true), run(false));
+}
+
 #[test]
 fn max_pool_matches_candle_forward_and_routes_gradient_to_the_first_maximum() {
     let mut rng = ChaCha8Rng::seed_from_u64(4);
