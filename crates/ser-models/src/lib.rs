@@ -72,8 +72,9 @@
 //!   resumes exactly; [`metrics`] gives accuracy, balanced accuracy, per-class
 //!   precision/recall/F1, macro and weighted averages, the confusion matrix and per-corpus
 //!   figures.
-//! * [`ops`] and [`bn`] make training fast on the CPU: convolution as im2col + gemm with
-//!   both gradients as matrix products, fused BatchNorm+ReLU, a 2×2 max-pool with
+//! * [`ops`] and [`bn`] make training fast on the CPU, on every core: convolution image by
+//!   image as im2col + gemm with both gradients as matrix products (the same bits on any
+//!   thread count), BatchNorm+ReLU+2×2 max-pool as one autograd node, the pool with
 //!   PyTorch's gradient. [`layers`] has the BLSTM candle lacks and additive attention.
 //! * [`hub`] finds VGG19's ImageNet weights (`timm/vgg19.tv_in1k`) in the Hugging Face
 //!   cache or downloads them (feature `hub`); [`features`] turns log-mel spectrograms into
