@@ -6,6 +6,10 @@
 //! forward pass in two passes and the backward pass in two, with the same numbers (batch
 //! statistics, biased variance for normalising, unbiased for the running variance, as
 //! PyTorch and candle). In evaluation mode, and off the CPU, it uses candle's operations.
+//! [`BatchNormRelu::forward_pool_t`] adds the 2×2 max-pool that follows it in every
+//! convolution block to the same node in training, keeping the unpooled activation for the
+//! backward pass itself, so that candle's autograd does not zero-fill and accumulate a
+//! gradient for that full-size tensor.
 
 use std::sync::{Arc, Mutex};
 
