@@ -228,8 +228,10 @@ const want = native(inputWav);
   }
 }
 
-// 2. The microphone: Chromium's fake device plays the WAV once.
-{
+// 2. The microphone: Chromium's fake device plays the WAV once. Now and then (seen once in
+// CI, under load) the fake device hands the page audio in which the file cannot be found:
+// that try is reported and the phase runs again, up to three times.
+for (let attempt = 1; attempt <= 3; attempt++) {
   const seconds = Math.ceil(input.length / RATE) + 2;
   const b = await browser(["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
     `--use-file-for-fake-audio-capture=${inputWav}%noloop`]);
@@ -260,6 +262,10 @@ const want = native(inputWav);
     // file's end (%noloop) Chromium keeps sending a quiet 10 ms buffer (about -64 dBFS,
     // under the speech gate): the file there is silence. The rebuilt audio is zero before
     // the file's start and after its end, the file's own samples between.
+    if (lag === null && attempt < 3) {
+      console.log(`microphone, try ${attempt}: ${rate} Hz, ${heard.length} samples heard; the file could not be found in them: trying again`);
+      continue;
+    }
     const matches = (i) => lag !== null && i - lag >= 0 && i - lag < input.length && near(heard[i], input[i - lag]);
     let start = 0;
     for (let run = 0; start < heard.length && run < rate / 100; start++) run = matches(start) ? run + 1 : 0;
@@ -295,6 +301,8 @@ const want = native(inputWav);
     errors.push(...compare("microphone vs predict of the samples heard", rows, wantHeard.segments));
     errors.push(...compare("microphone vs predict of the file's samples as heard", rows, wantFile.segments));
     figures.mic_first_result_ms = (await b.evaluate("window.ser.firstResultMs - window.ser.micStartMs"));
+    figures.mic_tries = attempt;
+    break;
   } finally {
     b.close();
   }
