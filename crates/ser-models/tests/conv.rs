@@ -6,6 +6,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use ser_models::ops::conv2d;
 
+mod common;
+
 fn rand_tensor(rng: &mut ChaCha8Rng, shape: &[usize]) -> Tensor {
     let n: usize = shape.iter().product();
     let v: Vec<f32> = (0..n).map(|_| rng.random::<f32>() * 2.0 - 1.0).collect();
@@ -90,17 +92,7 @@ fn bits_of_step(x: &Tensor, w: &Tensor, bias: &Tensor, g: &Tensor) -> Vec<Vec<u3
     for v in [&x, &w, &bias] {
         out.push(grads.get(v).unwrap().clone());
     }
-    out.iter()
-        .map(|t| {
-            t.flatten_all()
-                .unwrap()
-                .to_vec1::<f32>()
-                .unwrap()
-                .iter()
-                .map(|v| v.to_bits())
-                .collect()
-        })
-        .collect()
+    out.iter().map(common::bits).collect()
 }
 
 #[test]

@@ -5,6 +5,8 @@ use candle_core::{DType, Device, ModuleT, Tensor, Var};
 use candle_nn::{BatchNormConfig, VarBuilder, VarMap};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+mod common;
 use ser_models::ParamStore;
 use ser_models::bn::BatchNormRelu;
 use ser_models::ops::max_pool2x2;
@@ -110,15 +112,7 @@ fn batchnorm_relu_pool_node_is_bn_then_pool_to_the_bit() {
     let gamma = rand_tensor(&mut rng, &[c], 0.5, 1.5);
     let beta = rand_tensor(&mut rng, &[c], -0.3, 0.3);
     let g = rand_tensor(&mut rng, &[b, c, h / 2, w / 2], -1.0, 1.0);
-    let bits = |t: &Tensor| -> Vec<u32> {
-        t.flatten_all()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap()
-            .iter()
-            .map(|v| v.to_bits())
-            .collect()
-    };
+    let bits = common::bits;
     let run = |fused: bool| {
         let store = ParamStore::new(0);
         let bn = BatchNormRelu::new(c, 1e-3, 0.1, store.var_builder(DType::F32, &dev)).unwrap();

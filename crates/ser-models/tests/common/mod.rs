@@ -1,4 +1,4 @@
-//! What `tests/parity.rs` and `tests/device.rs` share: the golden files, the tolerance
+//! What the test files share (`tests/parity.rs` and `tests/device.rs` most of it): the golden files, the tolerance
 //! check, the small CNN-BLSTM-attention, and the golden PyTorch case of the whole model,
 //! written once for a `&Device`.
 #![allow(dead_code)]
@@ -8,6 +8,17 @@ use std::path::PathBuf;
 
 use candle_core::{DType, Device, Tensor, Var};
 use ser_models::{Architecture, InputMode, InputSpec, Mode, Model, ModelConfig};
+
+/// The bits of every value of `t`, flattened: for checks that two paths agree exactly.
+pub(crate) fn bits(t: &Tensor) -> Vec<u32> {
+    t.flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap()
+        .iter()
+        .map(|v| v.to_bits())
+        .collect()
+}
 
 /// A result for test cases that use `?`.
 pub(crate) type Res = Result<(), Box<dyn std::error::Error>>;
