@@ -202,6 +202,10 @@ pub struct TrainArgs {
     /// Mixup with this alpha (e.g. 0.2): each batch blended with a shuffled copy of itself.
     #[arg(long)]
     pub mixup: Option<f64>,
+    /// Validate, keep and save a moving average of the weights with this decay per step
+    /// (e.g. 0.99) instead of the last step's weights.
+    #[arg(long)]
+    pub ema: Option<f64>,
     /// How the log-mel input is normalised: `global` (the training set's mean and standard
     /// deviation), `cmvn` (each mel band standardised over its own utterance) or `speaker`
     /// (each mel band standardised with the speaker's statistics over all their clips; the
@@ -612,6 +616,7 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
         spec_augment: !args.no_spec_augment,
         spec_masks: args.spec_masks.then(SpecMasks::default),
         mixup: args.mixup,
+        ema: args.ema,
         seed: args.seed,
         ..TrainConfig::default()
     };

@@ -95,6 +95,7 @@ mod checkpoint;
 pub mod config;
 mod data;
 pub mod device;
+pub mod ema;
 pub mod error;
 pub mod features;
 pub mod hub;

@@ -7,14 +7,16 @@
 //! [`Trainer`] runs Adam on a [`Model`] over any [`BatchSource`] (a streaming
 //! [`ser_datasets::Loader`] or spectrograms in memory, [`Dataset`]) with the L2 penalty,
 //! optional balanced class weights, seeded dropout and spectrogram augmentation, early
-//! stopping on the validation loss and an optional learning-rate schedule. Every random
+//! stopping on the validation loss, an optional learning-rate schedule and an optional
+//! moving average of the weights ([`TrainConfig::ema`]). Every random
 //! draw derives from [`TrainConfig::seed`], the epoch and the step, so the same seed on the
 //! same machine gives the same weights, and a run resumed from a [checkpoint](Trainer::resume)
 //! continues exactly as if it had not stopped.
 //!
 //! A checkpoint holds `weights.safetensors` (every variable, BatchNorm statistics
 //! included), `optimizer.safetensors` (Adam's moments), `best.safetensors` (the weights of
-//! the best epoch) and `state.json` (epoch, step, learning rate, best loss, patience,
+//! the best epoch), `average.safetensors` (the [weight average](crate::ema) with
+//! [`TrainConfig::ema`]) and `state.json` (epoch, step, learning rate, best loss, patience,
 //! history, seed). They are written as one unit: into a temporary folder, which is then
 //! renamed to `gen-NNNNNN` inside the checkpoint directory, after which older generations
 //! and leftovers are removed. A process killed at any moment therefore leaves the last
@@ -32,6 +34,7 @@ use ser_augment::Transform;
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint;
+use crate::ema::{WeightAverage, deep_copy};
 use crate::error::{Error, Result};
 use crate::features::batch_tensor;
 use crate::io::{json_bytes, load_json, load_safetensors, safetensors_bytes, safetensors_metadata};
@@ -124,6 +127,10 @@ pub struct TrainConfig {
     /// copy of itself, `λ·x + (1−λ)·x[perm]` with `λ ~ Beta(alpha, alpha)`, and the loss is
     /// `λ·CE(y) + (1−λ)·CE(y[perm])`; `None`: no mixup.
     pub mixup: Option<f64>,
+    /// Validate, keep and finish with an exponential moving average of the weights
+    /// ([`WeightAverage`]) with this decay (e.g. 0.99) instead of the last step's weights;
+    /// `None`: no average.
+    pub ema: Option<f64>,
     /// The seed of shuffling, dropout and augmentation.
     pub seed: u64,
 }
@@ -140,6 +147,7 @@ impl Default for TrainConfig {
             spec_augment: true,
             spec_masks: None,
             mixup: None,
+            ema: None,
             seed: 42,
         }
     }
@@ -210,6 +218,7 @@ pub struct Trainer<'m> {
     opt: Adam,
     state: TrainState,
     best_weights: Option<BTreeMap<String, Tensor>>,
+    ema: Option<WeightAverage>,
 }
 
 /// The spectrogram augmentation of a training step: the research's shift and noise when
@@ -257,10 +266,6 @@ fn mixup_draw(alpha: f64, n: usize, seed: u64) -> Result<(f64, Vec<u32>)> {
     Ok((lambda, perm))
 }
 
-fn deep_copy(m: &BTreeMap<String, Tensor>) -> Result<BTreeMap<String, Tensor>> {
-    m.iter().map(|(k, v)| Ok((k.clone(), v.copy()?))).collect()
-}
-
 impl<'m> Trainer<'m> {
     /// A trainer for `model` from the start. `train_labels` sets the class weights when
     /// [`TrainConfig::class_weights`] is on.
@@ -280,6 +285,10 @@ impl<'m> Trainer<'m> {
             spec_augmentation(false, Some(m))?;
         }
         let opt = Adam::new(model.trainable_vars(), config.adam)?;
+        let ema = match config.ema {
+            Some(d) => Some(WeightAverage::new(model.store(), d)?),
+            None => None,
+        };
         let class_weights = config
             .class_weights
             .then(|| balanced_class_weights(train_labels, model.config().classes));
@@ -299,6 +308,7 @@ impl<'m> Trainer<'m> {
                 class_weights,
             },
             best_weights: None,
+            ema,
         })
     }
 
@@ -402,6 +412,9 @@ impl<'m> Trainer<'m> {
             };
             let grads = loss.backward()?;
             self.opt.step(&grads)?;
+            if let Some(ema) = &mut self.ema {
+                ema.update(self.model.store())?;
+            }
             self.state.step += 1;
             let ce_v = f64::from(ce.to_dtype(DType::F32)?.to_scalar::<f32>()?);
             if !ce_v.is_finite() {
@@ -457,7 +470,7 @@ impl<'m> Trainer<'m> {
             on_event(Event::EpochStart { epoch, batches });
             let tr = self.train_epoch(train, on_event)?;
             let va = match val {
-                Some(v) => Some(evaluate_loss(self.model, v)?),
+                Some(v) => Some(self.evaluate_kept(v)?),
                 None => None,
             };
             let record = EpochRecord {
@@ -479,7 +492,10 @@ impl<'m> Trainer<'m> {
                 self.state.best_loss = Some(monitored);
                 self.state.best_epoch = Some(epoch);
                 self.state.bad_epochs = 0;
-                self.best_weights = Some(deep_copy(&self.model.store().tensors())?);
+                self.best_weights = Some(match &self.ema {
+                    Some(ema) => deep_copy(ema.tensors())?,
+                    None => deep_copy(&self.model.store().tensors())?,
+                });
             } else {
                 self.state.bad_epochs += 1;
             }
@@ -504,8 +520,27 @@ impl<'m> Trainer<'m> {
         }
         if val.is_some() {
             self.restore_best()?;
+        } else if let Some(ema) = &self.ema {
+            self.model
+                .store()
+                .load_from(ema.tensors(), Path::new("<weight average>"))?;
         }
         Ok(&self.state.history)
+    }
+
+    /// The validation loss and accuracy of the weights training keeps: the average's with
+    /// [`TrainConfig::ema`] (put in the model for the evaluation, then the last step's
+    /// weights put back), else the model's own.
+    fn evaluate_kept(&self, val: &dyn BatchSource) -> Result<LossAccuracy> {
+        let Some(ema) = &self.ema else {
+            return evaluate_loss(self.model, val);
+        };
+        let store = self.model.store();
+        let live = deep_copy(&store.tensors())?;
+        store.load_from(ema.tensors(), Path::new("<weight average>"))?;
+        let result = evaluate_loss(self.model, val);
+        store.load_from(&live, Path::new("<last weights>"))?;
+        result
     }
 
     /// Puts the best epoch's weights into the model.
@@ -574,6 +609,12 @@ impl<'m> Trainer<'m> {
         if let Some(best) = &self.best_weights {
             files.push(("best.safetensors", safetensors_bytes(dir, best, meta())?));
         }
+        if let Some(ema) = &self.ema {
+            files.push((
+                "average.safetensors",
+                safetensors_bytes(dir, ema.tensors(), meta())?,
+            ));
+        }
         files.push(("state.json", json_bytes(dir, &self.state)?));
         let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
         checkpoint::write(dir, &refs)
@@ -629,6 +670,20 @@ impl<'m> Trainer<'m> {
         } else {
             None
         };
+        let ema = match state.config.ema {
+            Some(decay) => {
+                let ap = check("average.safetensors")?;
+                let saved = load_safetensors(&ap, model.device())?;
+                Some(WeightAverage::from_tensors(
+                    model.store(),
+                    decay,
+                    state.step,
+                    &saved,
+                    &ap,
+                )?)
+            }
+            None => None,
+        };
         if state.epoch < state.config.epochs {
             state.stopped_early = false;
         }
@@ -637,6 +692,7 @@ impl<'m> Trainer<'m> {
             opt,
             state,
             best_weights,
+            ema,
         })
     }
 }

@@ -270,3 +270,58 @@ fn absurd_mixup_and_masks_are_refused() {
     .unwrap();
     assert!(err.to_string().contains("spec_masks"), "{err}");
 }
+
+/// The weight average: the toy problem is still learnt with it, the model ends with the
+/// average (not the last step's weights), and a run resumed from a checkpoint ends where a
+/// straight one does (the average is in the checkpoint).
+#[test]
+fn weight_average_learns_is_kept_and_resumes_exactly() {
+    let tc = |epochs, ema| TrainConfig {
+        ema,
+        ..train_cfg(epochs)
+    };
+    let (f, l) = toy(48, 1);
+    let train = Dataset::new(f, l.clone(), 8).unwrap().shuffled(3);
+    let (vf, vl) = toy(24, 2);
+    let val = Dataset::new(vf, vl, 8).unwrap();
+
+    let averaged = Model::new(config(), 11, &Device::Cpu).unwrap();
+    let mut t = Trainer::new(&averaged, tc(6, Some(0.9)), &l).unwrap();
+    t.fit(&train, Some(&val), None, &mut |_| {}).unwrap();
+    let acc = predict(&averaged, &val).unwrap().accuracy();
+    assert!(acc > 0.9, "validation accuracy {acc}");
+    // The same steps without the average end elsewhere: the kept weights are the average.
+    let plain = Model::new(config(), 11, &Device::Cpu).unwrap();
+    let mut t = Trainer::new(&plain, tc(6, None), &l).unwrap();
+    t.fit(&train, Some(&val), None, &mut |_| {}).unwrap();
+    assert_ne!(weights(&averaged), weights(&plain));
+
+    // Without validation the model ends with the average too, and the same steps' plain
+    // weights differ from it.
+    let a = Model::new(config(), 11, &Device::Cpu).unwrap();
+    let mut t = Trainer::new(&a, tc(2, Some(0.9)), &l).unwrap();
+    t.fit(&train, None, None, &mut |_| {}).unwrap();
+    let b = Model::new(config(), 11, &Device::Cpu).unwrap();
+    let mut t = Trainer::new(&b, tc(2, None), &l).unwrap();
+    t.fit(&train, None, None, &mut |_| {}).unwrap();
+    assert_ne!(weights(&a), weights(&b));
+
+    // Resume: 2 epochs, checkpoint, a fresh model, 2 more, against 4 straight.
+    let straight = Model::new(config(), 11, &Device::Cpu).unwrap();
+    let mut t = Trainer::new(&straight, tc(4, Some(0.9)), &l).unwrap();
+    t.fit(&train, Some(&val), None, &mut |_| {}).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let first = Model::new(config(), 11, &Device::Cpu).unwrap();
+    let mut t = Trainer::new(&first, tc(2, Some(0.9)), &l).unwrap();
+    t.fit(&train, Some(&val), Some(dir.path()), &mut |_| {})
+        .unwrap();
+    let second = Model::new(config(), 5, &Device::Cpu).unwrap();
+    let mut t = Trainer::resume(&second, dir.path(), Some(4)).unwrap();
+    t.fit(&train, Some(&val), Some(dir.path()), &mut |_| {})
+        .unwrap();
+    assert_eq!(weights(&straight), weights(&second));
+
+    // An absurd decay is refused.
+    let m = Model::new(config(), 11, &Device::Cpu).unwrap();
+    assert!(Trainer::new(&m, tc(1, Some(1.5)), &l).is_err());
+}
