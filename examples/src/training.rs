@@ -206,6 +206,10 @@ pub struct TrainArgs {
     /// (e.g. 0.99) instead of the last step's weights.
     #[arg(long)]
     pub ema: Option<f64>,
+    /// Vocal-tract-length perturbation of training spectrograms: each item's mel bands
+    /// warped by a factor drawn from [0.9, 1.1] (boundary at 0.6 of the top frequency).
+    #[arg(long)]
+    pub vtlp: bool,
     /// How the log-mel input is normalised: `global` (the training set's mean and standard
     /// deviation), `cmvn` (each mel band standardised over its own utterance) or `speaker`
     /// (each mel band standardised with the speaker's statistics over all their clips; the
@@ -617,6 +621,19 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
         spec_masks: args.spec_masks.then(SpecMasks::default),
         mixup: args.mixup,
         ema: args.ema,
+        vtlp: if args.vtlp {
+            let fmax = f64::from(logmel.fmax.unwrap_or(logmel.sample_rate as f32 / 2.0));
+            Some(ser_augment::MelWarp::new(
+                0.9,
+                1.1,
+                f64::from(logmel.fmin),
+                fmax,
+                0.6 * fmax,
+                ser_dsp::MelScale::Slaney,
+            )?)
+        } else {
+            None
+        },
         seed: args.seed,
         ..TrainConfig::default()
     };

@@ -1,6 +1,7 @@
 //! Seeded, composable augmentations for speech emotion recognition: librosa's
 //! `time_stretch` and `pitch_shift` (phase vocoder), Gaussian noise at an amplitude or an SNR,
-//! gain, time shifts, and on spectrograms random time shifts, noise and SpecAugment masks.
+//! gain, time shifts, and on spectrograms random time shifts, noise, SpecAugment masks and vocal-tract-length
+//! perturbation ([`MelWarp`]).
 //!
 //! ```
 //! use ser_augment::{Audio, Transform, TimeStretch, PitchShift, Compose, augment_seeded};
@@ -36,11 +37,13 @@ pub mod error;
 pub mod record;
 pub mod spec;
 pub mod stretch;
+pub mod vtlp;
 pub mod wave;
 
 pub use compose::*;
 pub use spec::*;
 pub use stretch::*;
+pub use vtlp::MelWarp;
 pub use wave::*;
 
 pub use error::{Error, Result};

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::wave::{check_range, draw_shift, draw_uniform, shift_slice, standard_normal};
 use crate::{Applied, Record, Spectrogram, Transform};
 
-fn check_spec(transform: &'static str, x: &Spectrogram) -> Result<()> {
+pub(crate) fn check_spec(transform: &'static str, x: &Spectrogram) -> Result<()> {
     let (rows, cols) = x.dim();
     if rows == 0 || cols == 0 {
         return Err(Error::Empty { transform });

@@ -131,6 +131,10 @@ pub struct TrainConfig {
     /// ([`WeightAverage`]) with this decay (e.g. 0.99) instead of the last step's weights;
     /// `None`: no average.
     pub ema: Option<f64>,
+    /// Vocal-tract-length perturbation of training spectrograms, before the research's
+    /// shift and noise ([`ser_augment::MelWarp`], whose bands must match the features');
+    /// `None`: none.
+    pub vtlp: Option<ser_augment::MelWarp>,
     /// The seed of shuffling, dropout and augmentation.
     pub seed: u64,
 }
@@ -148,6 +152,7 @@ impl Default for TrainConfig {
             spec_masks: None,
             mixup: None,
             ema: None,
+            vtlp: None,
             seed: 42,
         }
     }
@@ -221,18 +226,20 @@ pub struct Trainer<'m> {
     ema: Option<WeightAverage>,
 }
 
-/// The spectrogram augmentation of a training step: the research's shift and noise when
-/// `research` is on, then the masks; `None` when there is neither.
+/// The spectrogram augmentation of a training step: the vocal-tract-length warp, the
+/// research's shift and noise, then the masks, each when configured; `None` when there is
+/// none.
 fn spec_augmentation(
-    research: bool,
-    masks: Option<SpecMasks>,
+    config: &TrainConfig,
 ) -> Result<Option<ser_augment::Compose<ser_augment::Spectrogram>>> {
-    let mut t = if research {
-        ser_augment::research_spectrogram()
-    } else {
-        ser_augment::Compose::new()
-    };
-    if let Some(m) = masks {
+    let mut t = ser_augment::Compose::new();
+    if let Some(w) = &config.vtlp {
+        t = t.then(w.clone());
+    }
+    if config.spec_augment {
+        t = t.then(ser_augment::research_spectrogram());
+    }
+    if let Some(m) = config.spec_masks {
         let bad = |e| Error::config("spec_masks", format!("{m:?}"), format!("{e}"));
         t = t
             .then(
@@ -281,9 +288,7 @@ impl<'m> Trainer<'m> {
                 return Err(Error::config("mixup", a, "must be a finite alpha > 0"));
             }
         }
-        if let Some(m) = config.spec_masks {
-            spec_augmentation(false, Some(m))?;
-        }
+        spec_augmentation(&config)?;
         let opt = Adam::new(model.trainable_vars(), config.adam)?;
         let ema = match config.ema {
             Some(d) => Some(WeightAverage::new(model.store(), d)?),
@@ -353,7 +358,7 @@ impl<'m> Trainer<'m> {
             Some(w) => Some(Tensor::from_slice(w, w.len(), &device)?),
             None => None,
         };
-        let aug = spec_augmentation(self.state.config.spec_augment, self.state.config.spec_masks)?;
+        let aug = spec_augmentation(&self.state.config)?;
         let (mut sum_loss, mut correct, mut n) = (0f64, 0usize, 0usize);
         for (bi, batch) in data.batches(epoch as u64).enumerate() {
             let batch = batch?;

@@ -321,6 +321,27 @@ fn weight_average_learns_is_kept_and_resumes_exactly() {
         .unwrap();
     assert_eq!(weights(&straight), weights(&second));
 
+    // Vocal-tract-length perturbation: still learnt, reproducible, and it changes the
+    // steps.
+    let warp = |epochs| TrainConfig {
+        vtlp: Some(
+            ser_augment::MelWarp::new(0.9, 1.1, 0.0, 8000.0, 4800.0, ser_dsp::MelScale::Slaney)
+                .unwrap(),
+        ),
+        ..tc(epochs, None)
+    };
+    let run = |cfg: TrainConfig| {
+        let m = Model::new(config(), 11, &Device::Cpu).unwrap();
+        let mut t = Trainer::new(&m, cfg, &l).unwrap();
+        t.fit(&train, Some(&val), None, &mut |_| {}).unwrap();
+        m
+    };
+    let warped = run(warp(6));
+    let acc = predict(&warped, &val).unwrap().accuracy();
+    assert!(acc > 0.9, "validation accuracy with VTLP {acc}");
+    assert_eq!(weights(&warped), weights(&run(warp(6))));
+    assert_ne!(weights(&warped), weights(&plain));
+
     // An absurd decay is refused.
     let m = Model::new(config(), 11, &Device::Cpu).unwrap();
     assert!(Trainer::new(&m, tc(1, Some(1.5)), &l).is_err());
