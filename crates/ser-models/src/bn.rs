@@ -20,7 +20,7 @@ use crate::ops::{f32_slice, max_pool2x2, pool_backward, pool_forward, with_slice
 use crate::par::prelude::*;
 
 /// Per-channel batch statistics of the last forward pass: mean and 1/√(var + eps).
-type Stats = Arc<Mutex<Option<(Vec<f32>, Vec<f32>, Vec<f32>)>>>;
+pub(crate) type Stats = Arc<Mutex<Option<(Vec<f32>, Vec<f32>, Vec<f32>)>>>;
 
 struct FusedBnRelu {
     eps: f64,
@@ -97,34 +97,7 @@ impl CustomOp3 for FusedBnRelu {
                 beta.len()
             );
         }
-        let n = (b * hw) as f64;
-        // Two-pass statistics: the mean first, then the centred second moment.
-        let plane = |p: usize| &x[p * hw..(p + 1) * hw];
-        let sums = channel_sums(b, c, |_, p| {
-            let v = plane(p);
-            (lanes_sum3(v, v, v, |x, _, _| x), 0.0)
-        });
-        let mean: Vec<f32> = sums.iter().map(|s| (s.0 / n) as f32).collect();
-        let sq = channel_sums(b, c, |ch, p| {
-            let (v, m) = (plane(p), mean[ch]);
-            (lanes_sum3(v, v, v, |x, _, _| (x - m) * (x - m)), 0.0)
-        });
-        let var: Vec<f32> = sq.iter().map(|s| (s.0 / n) as f32).collect();
-        let invstd: Vec<f32> = var
-            .iter()
-            .map(|v| 1.0 / (f64::from(*v) + self.eps).sqrt() as f32)
-            .collect();
-        let mut y = zeroed(x.len());
-        y.par_chunks_mut(hw.max(1))
-            .enumerate()
-            .for_each(|(p, out)| {
-                let ch = p % c;
-                let (m, s, g, bt) = (mean[ch], invstd[ch], gamma[ch], beta[ch]);
-                let src = &x[p * hw..(p + 1) * hw];
-                for (o, v) in out.iter_mut().zip(src) {
-                    *o = ((v - m) * s * g + bt).max(0.0);
-                }
-            });
+        let (y, mean, invstd, var) = train_forward(x, gamma, beta, (b, c, hw), self.eps);
         *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = Some((mean, invstd, var));
         match &self.pool {
             None => Ok((CpuStorage::F32(y), l1.shape().clone())),
@@ -187,9 +160,49 @@ impl CustomOp3 for FusedBnRelu {
     }
 }
 
+/// BatchNorm with batch statistics, then ReLU, over `x` `[B, C, HW]`: the output, and
+/// per channel the mean, `1/√(var + eps)` and the biased variance.
+pub(crate) fn train_forward(
+    x: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    (b, c, hw): (usize, usize, usize),
+    eps: f64,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+    let n = (b * hw) as f64;
+    // Two-pass statistics: the mean first, then the centred second moment.
+    let plane = |p: usize| &x[p * hw..(p + 1) * hw];
+    let sums = channel_sums(b, c, |_, p| {
+        let v = plane(p);
+        (lanes_sum3(v, v, v, |x, _, _| x), 0.0)
+    });
+    let mean: Vec<f32> = sums.iter().map(|s| (s.0 / n) as f32).collect();
+    let sq = channel_sums(b, c, |ch, p| {
+        let (v, m) = (plane(p), mean[ch]);
+        (lanes_sum3(v, v, v, |x, _, _| (x - m) * (x - m)), 0.0)
+    });
+    let var: Vec<f32> = sq.iter().map(|s| (s.0 / n) as f32).collect();
+    let invstd: Vec<f32> = var
+        .iter()
+        .map(|v| 1.0 / (f64::from(*v) + eps).sqrt() as f32)
+        .collect();
+    let mut y = zeroed(x.len());
+    y.par_chunks_mut(hw.max(1))
+        .enumerate()
+        .for_each(|(p, out)| {
+            let ch = p % c;
+            let (m, s, g, bt) = (mean[ch], invstd[ch], gamma[ch], beta[ch]);
+            let src = &x[p * hw..(p + 1) * hw];
+            for (o, v) in out.iter_mut().zip(src) {
+                *o = ((v - m) * s * g + bt).max(0.0);
+            }
+        });
+    (y, mean, invstd, var)
+}
+
 /// The training backward pass over borrowed slices: (∂x, ∂γ, ∂β).
 #[allow(clippy::too_many_arguments)]
-fn bwd_cpu(
+pub(crate) fn bwd_cpu(
     x: &[f32],
     y: &[f32],
     g: &[f32],
@@ -437,13 +450,7 @@ impl BatchNormRelu {
             let y =
                 x.contiguous()?
                     .apply_op3_arc(&self.weight, &self.bias, Arc::new(Box::new(op)))?;
-            let guard = stats.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((mean, _, var)) = guard.as_ref() {
-                let dev = x.device();
-                let mean = Tensor::from_slice(mean, c, dev)?;
-                let unbiased = (Tensor::from_slice(var, c, dev)? * (n / (n - 1.0)))?;
-                self.update_running(&mean, &unbiased)?;
-            }
+            self.update_from(&stats, n, x.device())?;
             return Ok((y, pool));
         }
         // Generic path: candle's operations.
@@ -466,6 +473,29 @@ impl BatchNormRelu {
         };
         self.update_running(&mean.detach().flatten_all()?, &unbiased.flatten_all()?)?;
         Ok((y, false))
+    }
+
+    /// γ, β and eps, for the fused convolution block ([`crate::block`]).
+    pub(crate) fn affine(&self) -> (&Tensor, &Tensor, f64) {
+        (&self.weight, &self.bias, self.eps)
+    }
+
+    /// Updates the running statistics from those a fused training pass left in `stats`
+    /// (over `n` values per channel; nothing when it left none).
+    pub(crate) fn update_from(
+        &self,
+        stats: &Stats,
+        n: f64,
+        dev: &candle_core::Device,
+    ) -> candle_core::Result<()> {
+        let guard = stats.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((mean, _, var)) = guard.as_ref() {
+            let c = mean.len();
+            let mean = Tensor::from_slice(mean, c, dev)?;
+            let unbiased = (Tensor::from_slice(var, c, dev)? * (n / (n - 1.0)))?;
+            self.update_running(&mean, &unbiased)?;
+        }
+        Ok(())
     }
 
     fn update_running(&self, mean: &Tensor, var: &Tensor) -> candle_core::Result<()> {

@@ -6,6 +6,7 @@ use candle_core::{D, Module, Tensor};
 use candle_nn::rnn::{LSTM, LSTMConfig, RNN};
 use candle_nn::{Init, Linear, VarBuilder};
 
+use crate::block;
 use crate::bn::BatchNormRelu;
 
 use crate::ops;
@@ -122,6 +123,21 @@ impl Conv2d {
     pub fn weight(&self) -> &Tensor {
         &self.weight
     }
+
+    /// The geometry of this convolution on `x` `[B, C, H, W]`.
+    fn geometry(&self, x: &Tensor) -> candle_core::Result<ops::ConvGeometry> {
+        let (_, channels, height, width) = x.dims4()?;
+        let (_, _, kernel_h, kernel_w) = self.weight.dims4()?;
+        Ok(ops::ConvGeometry {
+            channels,
+            height,
+            width,
+            kernel_h,
+            kernel_w,
+            padding: self.padding,
+            stride: 1,
+        })
+    }
 }
 
 impl Module for Conv2d {
@@ -167,8 +183,20 @@ impl ConvBlock {
     /// # Errors
     /// Shape and device errors.
     pub fn forward(&self, x: &Tensor, mode: Mode) -> candle_core::Result<Tensor> {
-        let x = self.conv.forward(x)?;
-        let x = self.bn.forward_pool_t(&x, mode.is_train())?;
+        let g = self.conv.geometry(x)?;
+        let fused = match &self.conv.bias {
+            Some(bias) if mode.is_train() && block::fits(x, &self.conv.weight, &g) => Some(
+                block::conv_bn_relu_pool(x, &self.conv.weight, bias, g, &self.bn)?,
+            ),
+            _ => None,
+        };
+        let x = match fused {
+            Some(y) => y,
+            None => {
+                let x = self.conv.forward(x)?;
+                self.bn.forward_pool_t(&x, mode.is_train())?
+            }
+        };
         self.dropout.forward(&x, mode)
     }
 }

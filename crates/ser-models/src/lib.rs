@@ -90,6 +90,7 @@
 pub use candle_core;
 pub use candle_nn;
 
+mod block;
 pub mod bn;
 mod checkpoint;
 pub mod config;

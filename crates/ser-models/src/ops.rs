@@ -329,7 +329,13 @@ fn col2im(cols: &[f32], image: &mut [f32], g: &ConvGeometry) {
 
 /// The forward pass of a batch `x` `[B, C, H, W]`: per image `y_b = W · im2col(x_b) + b`,
 /// written straight into `[B, O, L]`; the units of images run in parallel.
-fn conv_forward(x: &[f32], wt: &[f32], bias: &[f32], b: usize, g: &ConvGeometry) -> Vec<f32> {
+pub(crate) fn conv_forward(
+    x: &[f32],
+    wt: &[f32],
+    bias: &[f32],
+    b: usize,
+    g: &ConvGeometry,
+) -> Vec<f32> {
     let (o, k, l) = (bias.len(), g.k(), g.l());
     let chw = g.channels * g.height * g.width;
     let mut y = zeroed(b * o * l);
@@ -413,7 +419,7 @@ fn conv_backward_unit(
 
 /// The backward pass of a batch: `(∂x, ∂W, ∂b)`, `∂x` only when `needs_dx`. Each unit of
 /// images computes its own partial `∂W`; the partials are added in unit order.
-fn conv_backward(
+pub(crate) fn conv_backward(
     x: &[f32],
     wt: &[f32],
     gy: &[f32],

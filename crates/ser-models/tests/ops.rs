@@ -254,3 +254,69 @@ fn running_statistics_follow_candle_over_many_steps() {
         theirs.running_var().to_vec1::<f32>()
     );
 }
+
+/// A convolution block in training is one node on the CPU (`block.rs`): the same output,
+/// gradients (input, kernel, bias, γ, β) and running statistics as the convolution node
+/// followed by the BatchNorm+ReLU+pool node. Values are compared exactly (a zero may
+/// differ in sign only: candle's accumulation adds the separate path's gradient to +0).
+#[test]
+fn conv_bn_relu_pool_is_the_separate_nodes() {
+    use ser_models::layers::ConvBlock;
+    use ser_models::ops::conv2d;
+    let dev = Device::Cpu;
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    // 11 images (more than one unit of the convolution's batch split), odd sizes.
+    let (b, ci, co, h, w) = (11, 3, 4, 9, 7);
+    let x = rand_tensor(&mut rng, &[b, ci, h, w], -1.0, 1.0);
+    let kernel = rand_tensor(&mut rng, &[co, ci, 3, 3], -0.4, 0.4);
+    let bias = rand_tensor(&mut rng, &[co], -0.2, 0.2);
+    let gamma = rand_tensor(&mut rng, &[co], -1.5, 1.5);
+    let beta = rand_tensor(&mut rng, &[co], -0.3, 0.3);
+    let g = rand_tensor(&mut rng, &[b, co, h / 2, w / 2], -1.0, 1.0);
+    let values = |t: &Tensor| -> Vec<f32> { t.flatten_all().unwrap().to_vec1().unwrap() };
+    let run = |fused: bool| {
+        let store = ParamStore::new(0);
+        let vb = store.var_builder(DType::F32, &dev);
+        let block = ConvBlock::new(ci, co, 0.0, 1e-3, 0.1, vb.clone()).unwrap();
+        for (name, t) in [
+            ("conv.weight", &kernel),
+            ("conv.bias", &bias),
+            ("bn.weight", &gamma),
+            ("bn.bias", &beta),
+        ] {
+            store.get(name).unwrap().set(t).unwrap();
+        }
+        let xv = Var::from_tensor(&x).unwrap();
+        let y = if fused {
+            block
+                .forward(&xv, ser_models::Mode::Train { seed: 1 })
+                .unwrap()
+        } else {
+            let bn = BatchNormRelu::new(co, 1e-3, 0.1, vb.pp("bn")).unwrap();
+            let conv = conv2d(
+                &xv,
+                store.get("conv.weight").unwrap().as_tensor(),
+                Some(store.get("conv.bias").unwrap().as_tensor()),
+                1,
+                1,
+            )
+            .unwrap();
+            bn.forward_pool_t(&conv, true).unwrap()
+        };
+        assert_eq!(y.dims(), &[b, co, h / 2, w / 2]);
+        let grads = (&y * &g).unwrap().sum_all().unwrap().backward().unwrap();
+        let mut out = vec![values(&y), values(grads.get(&xv).unwrap())];
+        for name in ["conv.weight", "conv.bias", "bn.weight", "bn.bias"] {
+            out.push(values(grads.get(&store.get(name).unwrap()).unwrap()));
+        }
+        for name in ["bn.running_mean", "bn.running_var"] {
+            out.push(values(store.get(name).unwrap().as_tensor()));
+        }
+        out
+    };
+    let (fused, separate) = (run(true), run(false));
+    assert_eq!(fused.len(), separate.len());
+    for (i, (a, b)) in fused.iter().zip(&separate).enumerate() {
+        assert_eq!(a, b, "output {i}");
+    }
+}
