@@ -38,7 +38,10 @@ impl WeightAverage {
         Ok(Self {
             decay,
             updates: 0,
-            average: deep_copy(&store.tensors())?,
+            average: deep_copy(&store.tensors())?
+                .into_iter()
+                .map(|(k, v)| (k, v.detach()))
+                .collect(),
         })
     }
 
@@ -69,7 +72,7 @@ impl WeightAverage {
                     got: t.dims().to_vec(),
                 });
             }
-            *avg = t.to_device(avg.device())?.to_dtype(avg.dtype())?;
+            *avg = t.to_device(avg.device())?.to_dtype(avg.dtype())?.detach();
         }
         me.updates = updates;
         Ok(me)
@@ -101,8 +104,10 @@ impl WeightAverage {
                     path: "<weight average>".into(),
                     name: name.clone(),
                 })?;
+            // Detached, so that no average keeps the one before it (and all before that)
+            // alive as its autograd history.
             let w = w.detach();
-            *avg = ((&*avg * d)? + (w * (1.0 - d))?)?;
+            *avg = ((&*avg * d)? + (w * (1.0 - d))?)?.detach();
         }
         self.updates += 1;
         Ok(())
@@ -163,6 +168,9 @@ mod tests {
         let v = get(&ema);
         assert!((v[0] - (0.9 * before[0] + 0.1 * 3.0)).abs() < 1e-6);
         assert_eq!(ema.updates(), 1001);
+        // No average keeps an autograd history (which would keep every earlier average
+        // alive: memory growing with the steps).
+        assert!(ema.tensors().values().all(|t| !t.track_op()));
     }
 
     #[test]
