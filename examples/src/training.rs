@@ -692,7 +692,6 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
         Some(&val)
     };
     let mut pb = ui.bar(0, "epoch");
-    let t_train = Instant::now();
     trainer.fit(&train, val_ref, Some(&ckpt), &mut |ev| match ev {
         Event::EpochStart { epoch, batches } => {
             pb = ui.bar(batches as u64, &format!("epoch {epoch}"));
@@ -718,9 +717,11 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
             say!("early stop after epoch {epoch}; keeping epoch {best_epoch}");
         }
     })?;
-    let minutes = t_train.elapsed().as_secs_f64() / 60.0;
-    model.save_weights(&out.join("model.safetensors"))?;
     let history = &trainer.state().history;
+    // Every epoch's training and validation time, those before a resume included (this
+    // process's clock would count only the epochs it ran).
+    let minutes = history.epochs.iter().map(|r| r.seconds).sum::<f64>() / 60.0;
+    model.save_weights(&out.join("model.safetensors"))?;
     ser_models::io::save_json(&out.join("history.json"), history)?;
     draw_curves(&out.join("curves.png"), history)?;
 
