@@ -67,15 +67,15 @@
 //!   logits `[B, classes]`, in [`Mode::Train`] or [`Mode::Eval`]); [`Model`] holds a
 //!   network with its [`ModelConfig`], its seeded [`ParamStore`] and its device.
 //! * [`train`] runs Adam ([`optim`]) with the L2 penalty, early stopping, schedules, class
-//!   weights and spectrogram augmentation over any [`train::BatchSource`] (a
-//!   [`ser_datasets::Loader`] or spectrograms in memory), checkpoints atomically and
-//!   resumes exactly; [`metrics`] gives accuracy, balanced accuracy, per-class
+//!   weights, spectrogram augmentation and a moving average of the weights ([`ema`]) over
+//!   any [`train::BatchSource`] (a [`ser_datasets::Loader`] or spectrograms in memory),
+//!   checkpoints atomically and resumes exactly; [`metrics`] gives accuracy, balanced accuracy, per-class
 //!   precision/recall/F1, macro and weighted averages, the confusion matrix and per-corpus
 //!   figures.
 //! * [`ops`] and [`bn`] make training fast on the CPU, on every core: convolution image by
 //!   image as im2col + gemm with both gradients as matrix products (the same bits on any
-//!   thread count), BatchNorm+ReLU+2×2 max-pool as one autograd node, the pool with
-//!   PyTorch's gradient. [`layers`] has the BLSTM candle lacks and additive attention.
+//!   thread count), in training each convolution block (convolution, BatchNorm, ReLU, 2×2
+//!   max-pool) as one autograd node, the pool with PyTorch's gradient. [`layers`] has the BLSTM candle lacks and additive attention.
 //! * [`hub`] finds VGG19's ImageNet weights (`timm/vgg19.tv_in1k`) in the Hugging Face
 //!   cache or downloads them (feature `hub`); [`features`] turns log-mel spectrograms into
 //!   input tensors (one channel, or the research's magma image).
