@@ -18,7 +18,7 @@ RUN=runs/shipped-s$SEED
 cargo build --release --example train --example export_model --example evaluate
 # train's defaults (docs/results.md, "Unseen speakers"): the half-width CNN-BLSTM-attention,
 # per-speaker band standardisation with random histories and a population prior, and the
-# moving average of the weights (--ema 0.99).
+# moving average of the weights (--ema 0.99, warmed up: see crates/ser-models/src/ema.rs).
 RAYON_NUM_THREADS=1 target/release/examples/train --data "$DATA" --split speaker \
     --test-speakers ravdess:17,ravdess:18,ravdess:19,ravdess:20 \
     --val-speakers ravdess:15,ravdess:16 --seed "$SEED" --cache runs/cache --out "$RUN"

@@ -128,7 +128,8 @@ pub struct TrainConfig {
     /// `λ·CE(y) + (1−λ)·CE(y[perm])`; `None`: no mixup.
     pub mixup: Option<f64>,
     /// Validate, keep and finish with an exponential moving average of the weights
-    /// ([`WeightAverage`]) with this decay (e.g. 0.99) instead of the last step's weights;
+    /// ([`WeightAverage`]) with this largest decay (e.g. 0.99; the decay is warmed up, see
+    /// [`WeightAverage::current_decay`]) instead of the last step's weights;
     /// `None`: no average.
     pub ema: Option<f64>,
     /// Vocal-tract-length perturbation of training spectrograms, before the research's
