@@ -197,7 +197,7 @@ impl Transform<Spectrogram> for MelWarp {
         rng: &mut dyn Rng,
         record: &mut Record,
     ) -> Result<Spectrogram> {
-        self.validate()?;
+        // `warp` validates the settings, the drawn factor and the input.
         let alpha = draw_uniform(rng, self.min_alpha, self.max_alpha);
         let y = self.warp(x, alpha)?;
         record.push(Applied::new(Self::NAME).with("alpha", alpha));
