@@ -17,9 +17,9 @@ use std::sync::{Arc, Mutex};
 
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor};
 
-use crate::bn::{BatchNormRelu, Stats, bwd_cpu, train_forward};
+use crate::bn::{BatchNormRelu, Stats, pooled_bwd_cpu, train_forward};
 use crate::ops::{
-    ConvGeometry, conv_backward, conv_forward, f32_slice, pool_backward, pool_forward, with_slice,
+    ConvGeometry, conv_backward_tensors, conv_forward, f32_slice, pool_forward, with_slice,
 };
 
 /// What the forward pass keeps for the backward pass: the convolution's output and the
@@ -100,31 +100,17 @@ impl CustomOp3 for ConvBnReluPool {
         }
         let params_v = params.to_vec1::<f32>()?;
         let gamma = &params_v[o..2 * o];
-        let needs_dx = x.track_op();
         let grad = grad.detach().contiguous()?;
-        let xd = x.detach().contiguous()?;
-        let wd = weight.detach().contiguous()?;
-        let (dx, dw, dparams) = with_slice(&grad, |gp| {
-            let gy = pool_backward(y, gp, b * o, oh, ow);
-            let (dconv, dgamma, dbeta) =
-                bwd_cpu(conv, y, &gy, b, o, oh * ow, gamma, &mean, &invstd);
-            with_slice(&xd, |xs| {
-                with_slice(&wd, |ws| {
-                    let (dx, dw, mut db) = conv_backward(xs, ws, &dconv, (b, o), &g, needs_dx);
-                    db.extend_from_slice(&dgamma);
-                    db.extend_from_slice(&dbeta);
-                    (dx, dw, db)
-                })
-            })
-        })???;
-        let cpu = candle_core::Device::Cpu;
-        let dx = dx
-            .map(|d| Tensor::from_vec(d, x.shape(), &cpu))
-            .transpose()?;
+        let (dconv, dgamma, dbeta) = with_slice(&grad, |gp| {
+            pooled_bwd_cpu(conv, y, gp, (b, o, oh, ow), gamma, &mean, &invstd)
+        })?;
+        let (dx, dw, mut dparams) = conv_backward_tensors(x, weight, &dconv, (b, o), &g)?;
+        dparams.extend_from_slice(&dgamma);
+        dparams.extend_from_slice(&dbeta);
         Ok((
             dx,
-            Some(Tensor::from_vec(dw, weight.shape(), &cpu)?),
-            Some(Tensor::from_vec(dparams, 3 * o, &cpu)?),
+            Some(dw),
+            Some(Tensor::from_vec(dparams, 3 * o, &candle_core::Device::Cpu)?),
         ))
     }
 }

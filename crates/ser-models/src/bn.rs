@@ -145,8 +145,7 @@ impl CustomOp3 for FusedBnRelu {
                 }
                 with_slice(&x, |x| {
                     with_slice(&g, |g| {
-                        let gy = pool_backward(y, g, b * c, h, w);
-                        bwd_cpu(x, y, &gy, b, c, hw, &gamma_v, &mean, &invstd)
+                        pooled_bwd_cpu(x, y, g, (b, c, h, w), &gamma_v, &mean, &invstd)
                     })
                 })??
             }
@@ -200,9 +199,24 @@ pub(crate) fn train_forward(
     (y, mean, invstd, var)
 }
 
+/// [`bwd_cpu`] from the gradient `g` of the 2×2-pooled output (`x` and `y` unpooled,
+/// `[B, C, H, W]`): (∂x, ∂γ, ∂β).
+pub(crate) fn pooled_bwd_cpu(
+    x: &[f32],
+    y: &[f32],
+    g: &[f32],
+    (b, c, h, w): (usize, usize, usize, usize),
+    gamma: &[f32],
+    mean: &[f32],
+    invstd: &[f32],
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let gy = pool_backward(y, g, b * c, h, w);
+    bwd_cpu(x, y, &gy, b, c, h * w, gamma, mean, invstd)
+}
+
 /// The training backward pass over borrowed slices: (∂x, ∂γ, ∂β).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn bwd_cpu(
+fn bwd_cpu(
     x: &[f32],
     y: &[f32],
     g: &[f32],

@@ -18,6 +18,7 @@ use std::path::Path;
 use candle_core::Tensor;
 
 use crate::error::{Error, Result};
+use crate::io::tensor_of_shape;
 use crate::params::ParamStore;
 
 /// The running average of every tensor of a [`ParamStore`].
@@ -35,16 +36,11 @@ impl WeightAverage {
     /// # Errors
     /// [`Error::Config`] for a decay outside `[0, 1)`; device errors.
     pub fn new(store: &ParamStore, decay: f64) -> Result<Self> {
-        if !(0.0..1.0).contains(&decay) {
-            return Err(Error::config("ema", decay, "must be in [0, 1)"));
-        }
+        Self::check_decay(decay)?;
         Ok(Self {
             decay,
             updates: 0,
-            average: deep_copy(&store.tensors())?
-                .into_iter()
-                .map(|(k, v)| (k, v.detach()))
-                .collect(),
+            average: deep_copy(&store.tensors())?,
         })
     }
 
@@ -61,24 +57,28 @@ impl WeightAverage {
         tensors: &BTreeMap<String, Tensor>,
         path: &Path,
     ) -> Result<Self> {
-        let mut me = Self::new(store, decay)?;
-        for (name, avg) in &mut me.average {
-            let t = tensors.get(name).ok_or_else(|| Error::MissingTensor {
-                path: path.to_path_buf(),
-                name: name.clone(),
-            })?;
-            if t.dims() != avg.dims() {
-                return Err(Error::TensorShape {
-                    path: path.to_path_buf(),
-                    name: name.clone(),
-                    expected: avg.dims().to_vec(),
-                    got: t.dims().to_vec(),
-                });
-            }
-            *avg = t.to_device(avg.device())?.to_dtype(avg.dtype())?.detach();
+        Self::check_decay(decay)?;
+        let average = store
+            .tensors()
+            .into_iter()
+            .map(|(name, w)| {
+                let t = tensor_of_shape(tensors, &name, w.dims(), path)?;
+                Ok((name, t.to_device(w.device())?.to_dtype(w.dtype())?.detach()))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            decay,
+            updates,
+            average,
+        })
+    }
+
+    fn check_decay(decay: f64) -> Result<()> {
+        if (0.0..1.0).contains(&decay) {
+            Ok(())
+        } else {
+            Err(Error::config("ema", decay, "must be in [0, 1)"))
         }
-        me.updates = updates;
-        Ok(me)
     }
 
     /// The decay used by the next update: `min(decay, (1 + n) / (10 + n))` after `n`
@@ -124,9 +124,12 @@ impl WeightAverage {
 }
 
 /// A copy of every tensor that shares no storage with the originals (a [`ParamStore`]'s
-/// tensors share theirs with the variables, which training overwrites in place).
+/// tensors share theirs with the variables, which training overwrites in place), detached:
+/// no copy keeps a variable in an autograd history.
 pub(crate) fn deep_copy(m: &BTreeMap<String, Tensor>) -> Result<BTreeMap<String, Tensor>> {
-    m.iter().map(|(k, v)| Ok((k.clone(), v.copy()?))).collect()
+    m.iter()
+        .map(|(k, v)| Ok((k.clone(), v.copy()?.detach())))
+        .collect()
 }
 
 #[cfg(test)]

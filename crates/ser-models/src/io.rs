@@ -74,6 +74,33 @@ pub fn load_safetensors(path: &Path, device: &Device) -> Result<BTreeMap<String,
     Ok(map.into_iter().collect())
 }
 
+/// `tensors[name]`, which must have the shape `dims` (`path` names the source in errors):
+/// the one check of every loader of named tensors (weights, Adam's moments, the weight
+/// average).
+///
+/// # Errors
+/// [`Error::MissingTensor`] or [`Error::TensorShape`].
+pub(crate) fn tensor_of_shape<'a>(
+    tensors: &'a BTreeMap<String, Tensor>,
+    name: &str,
+    dims: &[usize],
+    path: &Path,
+) -> Result<&'a Tensor> {
+    let t = tensors.get(name).ok_or_else(|| Error::MissingTensor {
+        path: path.to_path_buf(),
+        name: name.to_string(),
+    })?;
+    if t.dims() != dims {
+        return Err(Error::TensorShape {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            expected: dims.to_vec(),
+            got: t.dims().to_vec(),
+        });
+    }
+    Ok(t)
+}
+
 /// The string metadata of a safetensors file.
 ///
 /// # Errors

@@ -419,7 +419,7 @@ fn conv_backward_unit(
 
 /// The backward pass of a batch: `(∂x, ∂W, ∂b)`, `∂x` only when `needs_dx`. Each unit of
 /// images computes its own partial `∂W`; the partials are added in unit order.
-pub(crate) fn conv_backward(
+fn conv_backward(
     x: &[f32],
     wt: &[f32],
     gy: &[f32],
@@ -467,6 +467,32 @@ pub(crate) fn conv_backward(
         }
     });
     (dx, dw, db)
+}
+
+/// [`conv_backward`] for a backward pass given `x` and `weight` as tensors and the output
+/// gradient `gy` as values: `∂x` as a tensor when `x` needs one, `∂W` as a tensor, `∂b` as
+/// values.
+///
+/// # Errors
+/// Device errors.
+pub(crate) fn conv_backward_tensors(
+    x: &Tensor,
+    weight: &Tensor,
+    gy: &[f32],
+    (b, o): (usize, usize),
+    g: &ConvGeometry,
+) -> candle_core::Result<(Option<Tensor>, Tensor, Vec<f32>)> {
+    let needs_dx = x.track_op();
+    let xd = x.detach().contiguous()?;
+    let wd = weight.detach().contiguous()?;
+    let (dx, dw, db) = with_slice(&xd, |xs| {
+        with_slice(&wd, |ws| conv_backward(xs, ws, gy, (b, o), g, needs_dx))
+    })??;
+    let cpu = candle_core::Device::Cpu;
+    let dx = dx
+        .map(|d| Tensor::from_vec(d, x.shape(), &cpu))
+        .transpose()?;
+    Ok((dx, Tensor::from_vec(dw, weight.shape(), &cpu)?, db))
 }
 
 impl candle_core::CustomOp3 for Conv2dOp {
@@ -521,23 +547,13 @@ impl candle_core::CustomOp3 for Conv2dOp {
         {
             candle_core::bail!("conv2d backward: shapes do not match {g:?}");
         }
-        let cpu = candle_core::Device::Cpu;
-        let needs_dx = x.track_op();
         let grad = grad.detach().contiguous()?;
-        let xd = x.detach().contiguous()?;
-        let wd = weight.detach().contiguous()?;
-        let (dx, dw, db) = with_slice(&grad, |gy| {
-            with_slice(&xd, |xs| {
-                with_slice(&wd, |ws| conv_backward(xs, ws, gy, (b, o), &g, needs_dx))
-            })
-        })???;
-        let dx = dx
-            .map(|d| Tensor::from_vec(d, x.shape(), &cpu))
-            .transpose()?;
+        let (dx, dw, db) =
+            with_slice(&grad, |gy| conv_backward_tensors(x, weight, gy, (b, o), &g))??;
         Ok((
             dx,
-            Some(Tensor::from_vec(dw, weight.shape(), &cpu)?),
-            Some(Tensor::from_vec(db, o, &cpu)?),
+            Some(dw),
+            Some(Tensor::from_vec(db, o, &candle_core::Device::Cpu)?),
         ))
     }
 }

@@ -14,6 +14,7 @@ use candle_core::{Tensor, Var};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::io::tensor_of_shape;
 use crate::par::prelude::*;
 
 /// Adam's hyper-parameters.
@@ -153,18 +154,7 @@ impl Adam {
         for (name, var) in &self.vars {
             for (prefix, out) in [("m", &mut m), ("v", &mut v)] {
                 let key = format!("{prefix}.{name}");
-                let t = tensors.get(&key).ok_or_else(|| Error::MissingTensor {
-                    path: path.to_path_buf(),
-                    name: key.clone(),
-                })?;
-                if t.dims() != var.dims() {
-                    return Err(Error::TensorShape {
-                        path: path.to_path_buf(),
-                        name: key,
-                        expected: var.dims().to_vec(),
-                        got: t.dims().to_vec(),
-                    });
-                }
+                let t = tensor_of_shape(tensors, &key, var.dims(), path)?;
                 out.push(t.to_device(var.device())?.to_dtype(var.dtype())?);
             }
         }

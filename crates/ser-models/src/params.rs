@@ -17,7 +17,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::io::tensor_of_shape;
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -90,7 +91,8 @@ impl ParamStore {
     /// (`path` names the source in errors). Extra tensors are ignored.
     ///
     /// # Errors
-    /// [`Error::MissingTensor`] or [`Error::TensorShape`] naming the first bad tensor.
+    /// [`Error::MissingTensor`](crate::Error::MissingTensor) or
+    /// [`Error::TensorShape`](crate::Error::TensorShape) naming the first bad tensor.
     pub fn load_from(&self, tensors: &BTreeMap<String, Tensor>, path: &Path) -> Result<()> {
         self.load_matching(tensors, path, |_| true)
     }
@@ -108,18 +110,7 @@ impl ParamStore {
         let inner = self.lock();
         // Check everything before changing anything.
         for (name, var) in inner.vars.iter().filter(|(n, _)| select(n)) {
-            let t = tensors.get(name).ok_or_else(|| Error::MissingTensor {
-                path: path.to_path_buf(),
-                name: name.clone(),
-            })?;
-            if t.dims() != var.dims() {
-                return Err(Error::TensorShape {
-                    path: path.to_path_buf(),
-                    name: name.clone(),
-                    expected: var.dims().to_vec(),
-                    got: t.dims().to_vec(),
-                });
-            }
+            tensor_of_shape(tensors, name, var.dims(), path)?;
         }
         for (name, var) in inner.vars.iter().filter(|(n, _)| select(n)) {
             if let Some(t) = tensors.get(name) {
