@@ -236,6 +236,10 @@ pub struct TrainArgs {
     /// Hidden units of each LSTM direction (research: 128).
     #[arg(long)]
     pub rnn_hidden: Option<usize>,
+    /// Append the log-mel channel's delta (1) or delta and delta-delta (2) as input
+    /// channels (librosa's `feature.delta`, width 9, after the normalisation).
+    #[arg(long, default_value_t = 0, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=2))]
+    pub deltas: usize,
     /// Log-mel hop in samples at 16 kHz (512: 94 frames per 3 s; 375: 128 frames, the
     /// research's 128 × 128 image). Recorded in config.json, so evaluate and predict use it.
     #[arg(long, default_value_t = 512)]
@@ -594,6 +598,9 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
             }
         };
         (model_cfg.input.n_mels, model_cfg.input.frames) = input_shape(&logmel)?;
+        model_cfg.input.deltas = args.deltas;
+    } else if args.deltas > 0 {
+        bail!("--deltas applies to log-mel input, not to {arch:?}'s image");
     }
     let default_lr = if arch == Architecture::Vgg19 {
         5e-5

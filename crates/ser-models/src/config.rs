@@ -181,12 +181,23 @@ pub struct InputSpec {
     pub n_mels: usize,
     /// Frames (image width); features with another frame count are resized.
     pub frames: usize,
+    /// Derivatives of the log-mel channel along the frames appended as further channels:
+    /// 0 none, 1 its delta, 2 its delta and delta-delta (librosa's `feature.delta`, width
+    /// 9, of the channel after its normalisation). Log-mel modes only.
+    #[serde(default)]
+    pub deltas: usize,
 }
 
+/// The most delta orders an [`InputSpec`] may append (delta and delta-delta).
+pub const MAX_DELTAS: usize = 2;
+
+/// The frames in each delta fit ([`InputSpec::deltas`]): librosa's default width.
+pub const DELTA_WIDTH: usize = 9;
+
 impl InputSpec {
-    /// The input channels.
+    /// The input channels: the mode's, and one per delta order.
     pub fn channels(&self) -> usize {
-        self.mode.channels()
+        self.mode.channels() + self.deltas
     }
 }
 
@@ -258,6 +269,7 @@ impl ModelConfig {
                 },
                 n_mels: 128,
                 frames: 94,
+                deltas: 0,
             },
             classes: 7,
             conv_channels: vec![32, 64, 128, 256],
@@ -286,6 +298,7 @@ impl ModelConfig {
                     mode: InputMode::Magma { imagenet: true },
                     n_mels: 128,
                     frames: 128,
+                    deltas: 0,
                 },
                 dropout: 0.6,
                 dense: vec![128, 64],
@@ -402,6 +415,29 @@ impl ModelConfig {
         }
         if let Some(p) = &self.band_prior {
             p.validate(self.input.n_mels)?;
+        }
+        if self.input.deltas > MAX_DELTAS {
+            return Err(Error::config(
+                "input.deltas",
+                self.input.deltas,
+                format!("must be at most {MAX_DELTAS} (delta and delta-delta)"),
+            ));
+        }
+        if self.input.deltas > 0 {
+            if matches!(self.input.mode, InputMode::Magma { .. }) {
+                return Err(Error::config(
+                    "input.deltas",
+                    self.input.deltas,
+                    "deltas are appended to log-mel input only, not to the magma image",
+                ));
+            }
+            if self.input.frames < DELTA_WIDTH {
+                return Err(Error::config(
+                    "input.frames",
+                    self.input.frames,
+                    format!("deltas need at least {DELTA_WIDTH} frames"),
+                ));
+            }
         }
         let params = self.param_estimate();
         if params > MAX_PARAMS {

@@ -4,7 +4,7 @@
 use candle_core::{Device, Tensor};
 use ndarray::{Array2, ArrayView2, Axis, CowArray, Ix2};
 
-use crate::config::{BandPrior, InputMode, InputSpec};
+use crate::config::{BandPrior, DELTA_WIDTH, InputMode, InputSpec, MAX_DELTAS};
 use crate::error::{Error, Result};
 
 /// ImageNet's per-channel mean (RGB), as torchvision normalises.
@@ -101,11 +101,11 @@ fn input_channels_into(
         });
     }
     let x = resize_frames(x, spec.frames);
+    let start = out.len();
     match spec.mode {
         InputMode::LogMel { mean, std } => out.extend(x.iter().map(|v| (v - mean) / std)),
         InputMode::LogMelSpeakerCmvn => out.extend(x.iter()),
         InputMode::LogMelCmvn => {
-            let start = out.len();
             out.extend(x.iter());
             let frames = x.ncols();
             for band in out[start..].chunks_exact_mut(frames) {
@@ -120,7 +120,6 @@ fn input_channels_into(
                 });
             let range = if hi > lo { hi - lo } else { 1.0 };
             let n = x.len();
-            let start = out.len();
             out.resize(start + 3 * n, 0.0);
             let image = &mut out[start..];
             for (i, v) in x.iter().enumerate() {
@@ -134,6 +133,36 @@ fn input_channels_into(
                 }
             }
         }
+    }
+    if let Err(e) = append_deltas(spec, start, out) {
+        out.truncate(start);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Appends the [`InputSpec::deltas`] of the log-mel channel `out[start..]` (`[n_mels,
+/// frames]`, normalised) as further channels: delta, then delta-delta.
+fn append_deltas(spec: &InputSpec, start: usize, out: &mut Vec<f32>) -> Result<()> {
+    if spec.deltas == 0 {
+        return Ok(());
+    }
+    if spec.mode.channels() != 1 || spec.deltas > MAX_DELTAS {
+        return Err(Error::config(
+            "input.deltas",
+            spec.deltas,
+            format!("at most {MAX_DELTAS}, appended to a one-channel log-mel input"),
+        ));
+    }
+    let base = ArrayView2::from_shape((spec.n_mels, spec.frames), &out[start..])
+        .map_err(|e| Error::config("input", format!("{spec:?}"), e))?
+        .to_owned();
+    for order in 1..=spec.deltas {
+        let d = ser_dsp::delta(
+            base.view(),
+            &ser_dsp::DeltaConfig::new(order).with_width(DELTA_WIDTH),
+        )?;
+        out.extend(d.iter());
     }
     Ok(())
 }
@@ -337,6 +366,93 @@ mod tests {
     use crate::InputMode;
 
     #[test]
+    fn deltas_follow_the_normalised_channel() {
+        // Band 0 is 2t dB, band 1 is t² dB; with mean 0 and std 2 the channel is t and t²/2.
+        let frames = 12;
+        let x = Array2::from_shape_fn((2, frames), |(b, t)| {
+            let t = t as f32;
+            if b == 0 { 2.0 * t } else { t * t }
+        });
+        let spec = InputSpec {
+            mode: InputMode::LogMel {
+                mean: 0.0,
+                std: 2.0,
+            },
+            n_mels: 2,
+            frames,
+            deltas: 2,
+        };
+        assert_eq!(spec.channels(), 3);
+        let y = input_channels(x.view(), &spec, 0).unwrap();
+        assert_eq!(y.len(), 3 * 2 * frames);
+        let at = |c: usize, b: usize, t: usize| y[(c * 2 + b) * frames + t];
+        for t in 0..frames {
+            assert_eq!(at(0, 0, t), t as f32);
+            // The delta of t is 1; of t²/2 it is t, and near the ends (width 9, librosa's
+            // 'interp') the slope of the first or last full window: 4 and frames - 5.
+            assert!((at(1, 0, t) - 1.0).abs() < 1e-5, "frame {t}");
+            let slope = t.clamp(4, frames - 5) as f32;
+            assert!(
+                (at(1, 1, t) - slope).abs() < 1e-4,
+                "frame {t}: {}",
+                at(1, 1, t)
+            );
+            // The delta-delta of t is 0; of t²/2 it is 1.
+            assert!(at(2, 0, t).abs() < 1e-5, "frame {t}");
+            assert!((at(2, 1, t) - 1.0).abs() < 1e-4, "frame {t}");
+        }
+        // One order: two channels, the first two of the above.
+        let one = InputSpec { deltas: 1, ..spec };
+        assert_eq!(
+            input_channels(x.view(), &one, 0).unwrap(),
+            y[..2 * 2 * frames]
+        );
+    }
+
+    #[test]
+    fn deltas_are_refused_where_they_cannot_be() {
+        let x = Array2::<f32>::zeros((2, 12));
+        let mut out = vec![7.0];
+        let magma = InputSpec {
+            mode: InputMode::Magma { imagenet: false },
+            n_mels: 2,
+            frames: 12,
+            deltas: 1,
+        };
+        assert!(input_channels_into(x.view(), &magma, 0, &mut out).is_err());
+        assert_eq!(out, [7.0], "nothing appended on error");
+        // Fewer frames than the fit's width.
+        let short = InputSpec {
+            mode: InputMode::LogMelCmvn,
+            n_mels: 2,
+            frames: 5,
+            deltas: 1,
+        };
+        assert!(input_channels_into(x.view(), &short, 0, &mut out).is_err());
+        assert_eq!(out, [7.0]);
+        // A model refuses them before anything is built.
+        for (input, field) in [
+            (magma, "input.deltas"),
+            (short, "input.frames"),
+            (
+                InputSpec {
+                    deltas: 3,
+                    frames: 94,
+                    ..short
+                },
+                "input.deltas",
+            ),
+        ] {
+            let cfg = crate::ModelConfig {
+                input,
+                ..crate::ModelConfig::research(crate::Architecture::CnnBlstmAttn)
+            };
+            let e = cfg.validate().unwrap_err().to_string();
+            assert!(e.contains(field), "{e}");
+        }
+    }
+
+    #[test]
     fn cmvn_standardises_each_band_over_its_frames() {
         // Band 0 ramps, band 1 is constant (padding), band 2 alternates around -40 dB.
         let x = ndarray::array![
@@ -348,6 +464,7 @@ mod tests {
             mode: InputMode::LogMelCmvn,
             n_mels: 3,
             frames: 4,
+            deltas: 0,
         };
         let y = input_channels(x.view(), &spec, 0).unwrap();
         // Band 0: mean -25, variance 125; band 2: mean -40, variance 25.
@@ -392,6 +509,7 @@ mod tests {
             mode: InputMode::LogMelCmvn,
             n_mels: 2,
             frames: 3,
+            deltas: 0,
         };
         let alone = s.standardize(b.view()).unwrap();
         assert_eq!(
@@ -426,6 +544,7 @@ mod tests {
             mode: InputMode::LogMelSpeakerCmvn,
             n_mels: 2,
             frames: 2,
+            deltas: 0,
         };
         assert_eq!(
             input_channels(y.view(), &spec, 0).unwrap(),

@@ -42,6 +42,7 @@ fn config() -> ModelConfig {
             },
             n_mels: 16,
             frames: 16,
+            deltas: 0,
         },
         classes: 3,
         conv_channels: vec![4, 8],

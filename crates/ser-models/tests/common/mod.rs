@@ -86,6 +86,7 @@ pub(crate) fn small_config(mode: InputMode, frames: usize) -> ModelConfig {
             mode,
             n_mels: 32,
             frames,
+            deltas: 0,
         },
         conv_channels: vec![4, 8, 8, 16],
         rnn_hidden: 8,
