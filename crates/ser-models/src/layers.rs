@@ -2,12 +2,11 @@
 //! pooling, dense layers and seeded dropout, each named like the PyTorch modules whose
 //! outputs the tests compare against.
 
-use candle_core::{D, Module, Tensor};
-use candle_nn::rnn::{LSTM, LSTMConfig, RNN};
+use candle_core::{D, IndexOp, Module, Tensor};
 use candle_nn::{Init, Linear, VarBuilder};
 
-use crate::block;
 use crate::bn::BatchNormRelu;
+use crate::{block, blstm};
 
 use crate::ops;
 
@@ -201,49 +200,74 @@ impl ConvBlock {
     }
 }
 
-fn lstm_config(hidden: usize) -> LSTMConfig {
-    // PyTorch's initialisation: U(−1/√H, 1/√H) for every weight and bias.
-    let k = 1.0 / (hidden as f64).sqrt();
-    let u = Init::Uniform { lo: -k, up: k };
-    LSTMConfig {
-        w_ih_init: u,
-        w_hh_init: u,
-        b_ih_init: Some(u),
-        b_hh_init: Some(u),
-        ..LSTMConfig::default()
-    }
-}
-
 /// A unidirectional LSTM (PyTorch names `weight_ih_l0`, ...) returning every step's output.
 #[derive(Debug, Clone)]
 pub struct Lstm {
-    inner: LSTM,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor,
+    b_hh: Tensor,
+    in_dim: usize,
+    hidden: usize,
 }
 
 impl Lstm {
-    /// An LSTM from `in_dim` features to `hidden` units.
+    /// An LSTM from `in_dim` features to `hidden` units, initialised as PyTorch does:
+    /// U(−1/√H, 1/√H) for every weight and bias.
     ///
     /// # Errors
     /// When the store already holds the names with other shapes.
     pub fn new(in_dim: usize, hidden: usize, vb: VarBuilder) -> candle_core::Result<Self> {
+        let k = 1.0 / (hidden as f64).sqrt();
+        let u = Init::Uniform { lo: -k, up: k };
+        // The names, order and initialisation of candle_nn's `lstm`, whose weights these were.
         Ok(Self {
-            inner: candle_nn::lstm(in_dim, hidden, lstm_config(hidden), vb)?,
+            w_ih: vb.get_with_hints((4 * hidden, in_dim), "weight_ih_l0", u)?,
+            w_hh: vb.get_with_hints((4 * hidden, hidden), "weight_hh_l0", u)?,
+            b_ih: vb.get_with_hints(4 * hidden, "bias_ih_l0", u)?,
+            b_hh: vb.get_with_hints(4 * hidden, "bias_hh_l0", u)?,
+            in_dim,
+            hidden,
         })
     }
 
-    /// `[B, T, in]` → `[B, T, hidden]`.
+    /// `[B, T, in]` → `[B, T, hidden]`, step by step as candle operations (those of
+    /// candle_nn's LSTM, in its order).
     ///
     /// # Errors
     /// Shape and device errors.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let states = self.inner.seq(x)?;
-        self.inner.states_to_tensor(&states)
+        let (b, t, _) = x.dims3()?;
+        let zeros = Tensor::zeros((b, self.hidden), x.dtype(), x.device())?;
+        let (mut h, mut c) = (zeros.clone(), zeros);
+        let mut out = Vec::with_capacity(t);
+        for s in 0..t {
+            let input = x.i((.., s, ..))?.contiguous()?;
+            let a_ih = input.matmul(&self.w_ih.t()?)?.broadcast_add(&self.b_ih)?;
+            let a_hh = h.matmul(&self.w_hh.t()?)?.broadcast_add(&self.b_hh)?;
+            let chunks = (&a_ih + &a_hh)?.chunk(4, 1)?;
+            let in_gate = candle_nn::ops::sigmoid(&chunks[0])?;
+            let forget_gate = candle_nn::ops::sigmoid(&chunks[1])?;
+            let cell_gate = chunks[2].tanh()?;
+            let out_gate = candle_nn::ops::sigmoid(&chunks[3])?;
+            c = forget_gate.mul(&c)?.add(&in_gate.mul(&cell_gate)?)?;
+            h = out_gate.mul(&c.tanh()?)?;
+            out.push(h.clone());
+        }
+        Tensor::stack(&out, 1)
+    }
+
+    /// The weights and biases, `[W_ih, W_hh, b_ih, b_hh]`.
+    fn params(&self) -> [&Tensor; 4] {
+        [&self.w_ih, &self.w_hh, &self.b_ih, &self.b_hh]
     }
 }
 
 /// A bidirectional LSTM built from two LSTMs (`fw` over the sequence, `bw` over it
 /// reversed), as candle has none: output `[B, T, 2·hidden]`, the backward half aligned with
-/// the input steps, like PyTorch's `bidirectional=True`.
+/// the input steps, like PyTorch's `bidirectional=True`. On the CPU in f32 the whole layer
+/// is one autograd node (both directions side by side, see `blstm.rs`); elsewhere it is
+/// the two LSTMs' candle operations.
 #[derive(Debug, Clone)]
 pub struct Blstm {
     fw: Lstm,
@@ -267,6 +291,17 @@ impl Blstm {
     /// # Errors
     /// Shape and device errors.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        if blstm::fits(x, self.fw.in_dim) {
+            return blstm::blstm(x, self.fw.params(), self.bw.params(), self.fw.hidden);
+        }
+        self.forward_nodes(x)
+    }
+
+    /// [`forward`](Self::forward) as the two LSTMs' candle operations, on any device.
+    ///
+    /// # Errors
+    /// Shape and device errors.
+    pub fn forward_nodes(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let f = self.fw.forward(x)?;
         let b = self.bw.forward(&x.flip(&[1])?)?.flip(&[1])?;
         Tensor::cat(&[f, b], 2)

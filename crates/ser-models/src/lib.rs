@@ -91,6 +91,7 @@ pub use candle_core;
 pub use candle_nn;
 
 mod block;
+mod blstm;
 pub mod bn;
 mod checkpoint;
 pub mod config;

@@ -32,12 +32,23 @@ use crate::par::prelude::*;
 ///
 /// `vec![0.0; n]` asks the allocator for zeroed memory, which for buffers of megabytes it
 /// gets by returning pages to the kernel and faulting them back in zeroed; activations are
-/// allocated and freed every step, so that cost more than writing the zeros.
+/// allocated and freed every step, so that cost more than writing the zeros. Buffers of
+/// [`PAR_ZEROED_MIN`] values or more are written by all threads (a batch's activations are
+/// tens of megabytes: written by one thread, they kept the other cores waiting).
 pub(crate) fn zeroed(n: usize) -> Vec<f32> {
     let mut v = Vec::with_capacity(n);
+    #[cfg(feature = "parallel")]
+    if n >= PAR_ZEROED_MIN {
+        v.par_extend(rayon::iter::repeat_n(0.0, n));
+        return v;
+    }
     v.resize(n, 0.0);
     v
 }
+
+/// The smallest buffer [`zeroed`] writes in parallel (1 MiB of `f32`).
+#[cfg(feature = "parallel")]
+const PAR_ZEROED_MIN: usize = 1 << 18;
 
 /// The geometry of a square-kernel, stride-1-or-more 2-D convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,15 +223,20 @@ fn product_parallelism(_units: usize) -> gemm::Parallelism {
 /// A row-major or transposed view of a matrix in a slice: element `(r, c)` is at
 /// `r·row + c·col`.
 #[derive(Clone, Copy)]
-struct MatRef<'a> {
+pub(crate) struct MatRef<'a> {
     data: &'a [f32],
     row: usize,
     col: usize,
 }
 
 impl<'a> MatRef<'a> {
+    /// Element `(r, c)` at `r·row + c·col` of `data`.
+    pub(crate) fn strided(data: &'a [f32], row: usize, col: usize) -> Self {
+        Self { data, row, col }
+    }
+
     /// A row-major `rows × cols` matrix.
-    fn rows(data: &'a [f32], cols: usize) -> Self {
+    pub(crate) fn rows(data: &'a [f32], cols: usize) -> Self {
         Self {
             data,
             row: cols,
@@ -229,7 +245,7 @@ impl<'a> MatRef<'a> {
     }
 
     /// The transpose of a row-major matrix with `cols` columns.
-    fn transposed(data: &'a [f32], cols: usize) -> Self {
+    pub(crate) fn transposed(data: &'a [f32], cols: usize) -> Self {
         Self {
             data,
             row: 1,
@@ -249,7 +265,7 @@ impl<'a> MatRef<'a> {
 /// The workspace's one `unsafe` block: gemm takes raw pointers and strides; every index it
 /// touches is checked against the slices first.
 #[allow(unsafe_code)]
-fn matmul_into(
+pub(crate) fn matmul_into(
     dst: &mut [f32],
     (m, n, k): (usize, usize, usize),
     a: MatRef,

@@ -39,3 +39,22 @@ pub(crate) mod prelude {
         impl<I: IntoIterator> IntoParallelIterator for I {}
     }
 }
+
+/// `rayon::join(a, b)`: both closures, on two threads when there are; without `parallel`,
+/// `a` then `b`.
+pub(crate) fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        rayon::join(a, b)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (a(), b())
+    }
+}

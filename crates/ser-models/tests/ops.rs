@@ -320,3 +320,61 @@ fn conv_bn_relu_pool_is_the_separate_nodes() {
         assert_eq!(a, b, "output {i}");
     }
 }
+
+/// The bidirectional LSTM is one node on the CPU (`blstm.rs`): the same output and
+/// gradients (input, and each direction's two weight matrices and two biases) as the two
+/// LSTMs' candle operations, to float rounding (the sums run in another order). Odd sizes;
+/// one step and one item too.
+#[test]
+fn fused_blstm_is_the_separate_nodes() {
+    use ser_models::layers::Blstm;
+    let dev = Device::Cpu;
+    let mut rng = ChaCha8Rng::seed_from_u64(22);
+    for (b, t, i, h) in [(3, 5, 7, 4), (1, 1, 3, 2), (2, 2, 1, 5)] {
+        let x = rand_tensor(&mut rng, &[b, t, i], -1.5, 1.5);
+        let g = rand_tensor(&mut rng, &[b, t, 2 * h], -1.0, 1.0);
+        let names: Vec<String> = ["fw", "bw"]
+            .iter()
+            .flat_map(|d| {
+                ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+                    .map(|n| format!("{d}.{n}"))
+            })
+            .collect();
+        let values = |t: &Tensor| -> Vec<f32> { t.flatten_all().unwrap().to_vec1().unwrap() };
+        let run = |fused: bool| {
+            // The same seed: the same weights (wider than PyTorch's init, to reach the
+            // nonlinearities' curved parts).
+            let store = ParamStore::new(5);
+            let layer = Blstm::new(i, h, store.var_builder(DType::F32, &dev)).unwrap();
+            for n in &names {
+                let v = store.get(n).unwrap();
+                v.set(&(v.as_tensor() * 3.0).unwrap()).unwrap();
+            }
+            let xv = Var::from_tensor(&x).unwrap();
+            let y = if fused {
+                layer.forward(&xv).unwrap()
+            } else {
+                layer.forward_nodes(&xv).unwrap()
+            };
+            assert_eq!(y.dims(), &[b, t, 2 * h]);
+            let grads = (&y * &g).unwrap().sum_all().unwrap().backward().unwrap();
+            let mut out = vec![values(&y), values(grads.get(&xv).unwrap())];
+            for n in &names {
+                out.push(values(grads.get(&store.get(n).unwrap()).unwrap()));
+            }
+            out
+        };
+        let (fused, nodes) = (run(true), run(false));
+        for (k, (a, e)) in fused.iter().zip(&nodes).enumerate() {
+            assert_eq!(a.len(), e.len(), "{b}x{t}x{i}, h {h}: output {k}");
+            for (j, (p, q)) in a.iter().zip(e).enumerate() {
+                assert!(
+                    (p - q).abs() <= 1e-5 * (1.0 + q.abs()),
+                    "{b}x{t}x{i}, h {h}: output {k}[{j}]: {p} vs {q}"
+                );
+            }
+        }
+        // Not the same numbers by accident: the gradients are not all zero.
+        assert!(fused[2].iter().any(|v| v.abs() > 1e-3));
+    }
+}
