@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::io::tensor_of_shape;
+use crate::ops::zeroed;
 use crate::par::prelude::*;
 
 /// Adam's hyper-parameters.
@@ -214,23 +215,32 @@ fn fused_cpu_step(
     let (inv_bc1, inv_bc2) = ((1.0 / bc1) as f32, (1.0 / bc2) as f32);
     let (eps, lr) = (c.eps as f32, c.learning_rate as f32);
     let n = p.elem_count();
-    let mut out = vec![(0.0f32, 0.0f32, 0.0f32); n];
+    // The three results are written straight into their own buffers, chunk by chunk.
+    let (mut m_out, mut v_out, mut p_out) = (zeroed(n), zeroed(n), zeroed(n));
     crate::ops::with_slice(m, |ms| {
         crate::ops::with_slice(v, |vs| {
             crate::ops::with_slice(g, |gs| {
                 crate::ops::with_slice(p, |ps| {
-                    out.par_chunks_mut(ADAM_CHUNK)
+                    m_out
+                        .par_chunks_mut(ADAM_CHUNK)
+                        .zip(v_out.par_chunks_mut(ADAM_CHUNK))
+                        .zip(p_out.par_chunks_mut(ADAM_CHUNK))
                         .enumerate()
-                        .for_each(|(ci, chunk)| {
+                        .for_each(|(ci, ((mc, vc), pc))| {
                             let at = ci * ADAM_CHUNK;
-                            for (j, o) in chunk.iter_mut().enumerate() {
+                            for (j, ((mo, vo), po)) in mc
+                                .iter_mut()
+                                .zip(vc.iter_mut())
+                                .zip(pc.iter_mut())
+                                .enumerate()
+                            {
                                 let (mi, vi, gi, pi) =
                                     (ms[at + j], vs[at + j], gs[at + j], ps[at + j]);
                                 let m_new = (mi * b1 + 0.0) + (gi * omb1 + 0.0);
                                 let v_new = (vi * b2 + 0.0) + ((gi * gi) * omb2 + 0.0);
                                 let denom = (v_new * inv_bc2 + 0.0).sqrt() + eps;
                                 let update = (m_new * inv_bc1 + 0.0) / denom;
-                                *o = (m_new, v_new, pi - (update * lr + 0.0));
+                                (*mo, *vo, *po) = (m_new, v_new, pi - (update * lr + 0.0));
                             }
                         });
                 })
@@ -238,10 +248,11 @@ fn fused_cpu_step(
         })
     })????;
     let dev = p.device();
-    let split = |f: fn(&(f32, f32, f32)) -> f32| {
-        Tensor::from_vec(out.iter().map(f).collect::<Vec<_>>(), p.shape(), dev)
-    };
-    Ok(Some((split(|t| t.0)?, split(|t| t.1)?, split(|t| t.2)?)))
+    Ok(Some((
+        Tensor::from_vec(m_out, p.shape(), dev)?,
+        Tensor::from_vec(v_out, p.shape(), dev)?,
+        Tensor::from_vec(p_out, p.shape(), dev)?,
+    )))
 }
 
 #[cfg(test)]
