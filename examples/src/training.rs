@@ -208,6 +208,10 @@ pub struct TrainArgs {
     /// unseen-speaker cross-validation (docs/results.md). 0: the last step's weights.
     #[arg(long, default_value_t = 0.99)]
     pub ema: f64,
+    /// The warm-up W of the average's decay, `min(EMA, (1 + n)/(W + n))` (> 1; smaller
+    /// reaches EMA sooner: 2 after 98 steps, the default 10 after 890).
+    #[arg(long, default_value_t = ser_models::ema::DEFAULT_WARMUP)]
+    pub ema_warmup: f64,
     /// Vocal-tract-length perturbation of training spectrograms: each item's mel bands
     /// warped by a factor drawn from [0.9, 1.1] (boundary at 0.6 of the top frequency).
     #[arg(long)]
@@ -630,6 +634,7 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
         spec_masks: args.spec_masks.then(SpecMasks::default),
         mixup: args.mixup,
         ema: (args.ema != 0.0).then_some(args.ema),
+        ema_warmup: args.ema_warmup,
         vtlp: if args.vtlp {
             let fmax = f64::from(logmel.fmax.unwrap_or(logmel.sample_rate as f32 / 2.0));
             Some(ser_augment::MelWarp::new(

@@ -132,6 +132,9 @@ pub struct TrainConfig {
     /// [`WeightAverage::current_decay`]) instead of the last step's weights;
     /// `None`: no average.
     pub ema: Option<f64>,
+    /// The warm-up `w` of the average's decay, `min(ema, (1 + n)/(w + n))` after `n` steps
+    /// ([`WeightAverage::with_warmup`]; TensorFlow's 10 by default).
+    pub ema_warmup: f64,
     /// Vocal-tract-length perturbation of training spectrograms, before the research's
     /// shift and noise ([`ser_augment::MelWarp`], whose bands must match the features');
     /// `None`: none.
@@ -153,6 +156,7 @@ impl Default for TrainConfig {
             spec_masks: None,
             mixup: None,
             ema: None,
+            ema_warmup: crate::ema::DEFAULT_WARMUP,
             vtlp: None,
             seed: 42,
         }
@@ -292,7 +296,7 @@ impl<'m> Trainer<'m> {
         spec_augmentation(&config)?;
         let opt = Adam::new(model.trainable_vars(), config.adam)?;
         let ema = match config.ema {
-            Some(d) => Some(WeightAverage::new(model.store(), d)?),
+            Some(d) => Some(WeightAverage::new(model.store(), d)?.with_warmup(config.ema_warmup)?),
             None => None,
         };
         let class_weights = config
@@ -680,13 +684,10 @@ impl<'m> Trainer<'m> {
             Some(decay) => {
                 let ap = check("average.safetensors")?;
                 let saved = load_safetensors(&ap, model.device())?;
-                Some(WeightAverage::from_tensors(
-                    model.store(),
-                    decay,
-                    state.step,
-                    &saved,
-                    &ap,
-                )?)
+                Some(
+                    WeightAverage::from_tensors(model.store(), decay, state.step, &saved, &ap)?
+                        .with_warmup(state.config.ema_warmup)?,
+                )
             }
             None => None,
         };
