@@ -380,6 +380,13 @@ impl CustomOp3 for BlstmOp {
     }
 }
 
+/// The smallest batch that takes the node: below it (the live recognizer's single
+/// windows) the candle steps are faster, since the node copies the four weight matrices
+/// into one on every call (4.7 MB at the research's sizes) and packs them for a product of
+/// a few rows (one window: 4.3–4.9 ms per forward pass through the node against 2.9–3.8
+/// ms through the steps, one thread).
+pub(crate) const MIN_BATCH: usize = 8;
+
 /// Whether [`blstm`] can run: on the CPU in f32, a `[B ≥ 1, T ≥ 1, in_dim]` input.
 pub(crate) fn fits(x: &Tensor, in_dim: usize) -> bool {
     x.device().is_cpu()

@@ -265,9 +265,11 @@ impl Lstm {
 
 /// A bidirectional LSTM built from two LSTMs (`fw` over the sequence, `bw` over it
 /// reversed), as candle has none: output `[B, T, 2·hidden]`, the backward half aligned with
-/// the input steps, like PyTorch's `bidirectional=True`. On the CPU in f32 the whole layer
-/// is one autograd node (both directions side by side, see `blstm.rs`); elsewhere it is
-/// the two LSTMs' candle operations.
+/// the input steps, like PyTorch's `bidirectional=True`. On the CPU in f32, for batches of
+/// 8 or more (training's, a timeline's), the whole layer is one autograd node (both
+/// directions side by side, see `blstm.rs`); elsewhere, and for the live recognizer's
+/// single windows, where the node's setup costs more than it saves, it is the two LSTMs'
+/// candle operations.
 #[derive(Debug, Clone)]
 pub struct Blstm {
     fw: Lstm,
@@ -291,7 +293,7 @@ impl Blstm {
     /// # Errors
     /// Shape and device errors.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        if blstm::fits(x, self.fw.in_dim) {
+        if blstm::fits(x, self.fw.in_dim) && x.dim(0)? >= blstm::MIN_BATCH {
             return blstm::blstm(x, self.fw.params(), self.bw.params(), self.fw.hidden);
         }
         self.forward_nodes(x)
