@@ -256,8 +256,8 @@ fn backward_direction(
 
 struct BlstmOp {
     hidden: usize,
-    /// Both directions' traces, from the forward pass.
-    saved: Mutex<Option<[Trace; 2]>>,
+    /// The time-major input and both directions' traces, from the forward pass.
+    saved: Mutex<Option<(Vec<f32>, [Trace; 2])>>,
 }
 
 impl BlstmOp {
@@ -314,7 +314,7 @@ impl CustomOp3 for BlstmOp {
                 y.extend_from_slice(&bw.hidden[r]);
             }
         }
-        *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some([fw, bw]);
+        *self.saved.lock().unwrap_or_else(|e| e.into_inner()) = Some((xt, [fw, bw]));
         Ok((CpuStorage::F32(y), Shape::from((b, t, 2 * h))))
     }
 
@@ -333,22 +333,19 @@ impl CustomOp3 for BlstmOp {
             candle_core::bail!("blstm backward: gradient {:?}", grad.dims());
         }
         let saved = self.saved.lock().unwrap_or_else(|e| e.into_inner());
-        let Some([fw, bw]) = saved.as_ref() else {
+        let Some((xt, [fw, bw])) = saved.as_ref() else {
             candle_core::bail!("blstm backward before forward");
         };
         let grad = grad.detach().contiguous()?;
-        let (x, w) = (x.detach().contiguous()?, w.detach().contiguous()?);
-        let (g_fw, g_bw) = with_slice(&x, |xs| {
-            let xt = time_major(xs, dims);
-            with_slice(&w, |ws| {
-                with_slice(&grad, |gy| {
-                    join(
-                        || backward_direction(&xt, ws, gy, fw, 0, dims),
-                        || backward_direction(&xt, ws, gy, bw, 1, dims),
-                    )
-                })
+        let w = w.detach().contiguous()?;
+        let (g_fw, g_bw) = with_slice(&w, |ws| {
+            with_slice(&grad, |gy| {
+                join(
+                    || backward_direction(xt, ws, gy, fw, 0, dims),
+                    || backward_direction(xt, ws, gy, bw, 1, dims),
+                )
             })
-        })???;
+        })??;
         // ∂x: both directions' time-major gradients, summed, back to [B, T, I].
         let mut dx = Vec::with_capacity(b * t * i);
         for bb in 0..b {
@@ -380,19 +377,19 @@ impl CustomOp3 for BlstmOp {
     }
 }
 
-/// The smallest batch that takes the node: below it (the live recognizer's single
+/// The smallest batch that takes the node ([`fits`]): below it (the live recognizer's single
 /// windows) the candle steps are faster, since the node copies the four weight matrices
 /// into one on every call (4.7 MB at the research's sizes) and packs them for a product of
 /// a few rows (one window: 4.3–4.9 ms per forward pass through the node against 2.9–3.8
 /// ms through the steps, one thread).
-pub(crate) const MIN_BATCH: usize = 8;
+const MIN_BATCH: usize = 8;
 
-/// Whether [`blstm`] can run: on the CPU in f32, a `[B ≥ 1, T ≥ 1, in_dim]` input.
+/// Whether [`blstm`] runs: on the CPU in f32, a `[B ≥ MIN_BATCH, T ≥ 1, in_dim]` input.
 pub(crate) fn fits(x: &Tensor, in_dim: usize) -> bool {
     x.device().is_cpu()
         && x.dtype() == DType::F32
         && x.dims3()
-            .is_ok_and(|(b, t, i)| b > 0 && t > 0 && i == in_dim)
+            .is_ok_and(|(b, t, i)| b >= MIN_BATCH && t > 0 && i == in_dim)
 }
 
 /// The bidirectional LSTM as one node: `x` `[B, T, I]` → `[B, T, 2H]`, the forward

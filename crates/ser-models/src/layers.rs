@@ -293,7 +293,7 @@ impl Blstm {
     /// # Errors
     /// Shape and device errors.
     pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        if blstm::fits(x, self.fw.in_dim) && x.dim(0)? >= blstm::MIN_BATCH {
+        if blstm::fits(x, self.fw.in_dim) {
             return blstm::blstm(x, self.fw.params(), self.bw.params(), self.fw.hidden);
         }
         self.forward_nodes(x)
