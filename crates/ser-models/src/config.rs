@@ -199,6 +199,39 @@ impl InputSpec {
     pub fn channels(&self) -> usize {
         self.mode.channels() + self.deltas
     }
+
+    /// Checks [`deltas`](Self::deltas): at most [`MAX_DELTAS`], on a one-channel log-mel
+    /// input of at least [`DELTA_WIDTH`] frames.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming `input.deltas` or `input.frames`.
+    pub fn check_deltas(&self) -> Result<()> {
+        if self.deltas == 0 {
+            return Ok(());
+        }
+        if self.deltas > MAX_DELTAS {
+            return Err(Error::config(
+                "input.deltas",
+                self.deltas,
+                format!("must be at most {MAX_DELTAS} (delta and delta-delta)"),
+            ));
+        }
+        if matches!(self.mode, InputMode::Magma { .. }) {
+            return Err(Error::config(
+                "input.deltas",
+                self.deltas,
+                "deltas are appended to log-mel input only, not to the magma image",
+            ));
+        }
+        if self.frames < DELTA_WIDTH {
+            return Err(Error::config(
+                "input.frames",
+                self.frames,
+                format!("deltas need at least {DELTA_WIDTH} frames"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The most parameters a [`ModelConfig`] may describe (2²⁸, 1 GiB of `f32`); the research's
@@ -416,29 +449,7 @@ impl ModelConfig {
         if let Some(p) = &self.band_prior {
             p.validate(self.input.n_mels)?;
         }
-        if self.input.deltas > MAX_DELTAS {
-            return Err(Error::config(
-                "input.deltas",
-                self.input.deltas,
-                format!("must be at most {MAX_DELTAS} (delta and delta-delta)"),
-            ));
-        }
-        if self.input.deltas > 0 {
-            if matches!(self.input.mode, InputMode::Magma { .. }) {
-                return Err(Error::config(
-                    "input.deltas",
-                    self.input.deltas,
-                    "deltas are appended to log-mel input only, not to the magma image",
-                ));
-            }
-            if self.input.frames < DELTA_WIDTH {
-                return Err(Error::config(
-                    "input.frames",
-                    self.input.frames,
-                    format!("deltas need at least {DELTA_WIDTH} frames"),
-                ));
-            }
-        }
+        self.input.check_deltas()?;
         let params = self.param_estimate();
         if params > MAX_PARAMS {
             return Err(Error::config(

@@ -4,7 +4,7 @@
 use candle_core::{Device, Tensor};
 use ndarray::{Array2, ArrayView2, Axis, CowArray, Ix2};
 
-use crate::config::{BandPrior, DELTA_WIDTH, InputMode, InputSpec, MAX_DELTAS};
+use crate::config::{BandPrior, DELTA_WIDTH, InputMode, InputSpec};
 use crate::error::{Error, Result};
 
 /// ImageNet's per-channel mean (RGB), as torchvision normalises.
@@ -144,15 +144,9 @@ fn input_channels_into(
 /// Appends the [`InputSpec::deltas`] of the log-mel channel `out[start..]` (`[n_mels,
 /// frames]`, normalised) as further channels: delta, then delta-delta.
 fn append_deltas(spec: &InputSpec, start: usize, out: &mut Vec<f32>) -> Result<()> {
+    spec.check_deltas()?;
     if spec.deltas == 0 {
         return Ok(());
-    }
-    if spec.mode.channels() != 1 || spec.deltas > MAX_DELTAS {
-        return Err(Error::config(
-            "input.deltas",
-            spec.deltas,
-            format!("at most {MAX_DELTAS}, appended to a one-channel log-mel input"),
-        ));
     }
     let base = ArrayView2::from_shape((spec.n_mels, spec.frames), &out[start..])
         .map_err(|e| Error::config("input", format!("{spec:?}"), e))?
