@@ -651,6 +651,7 @@ mod tests {
                 val_accuracy: Some(0.9 - 0.6 / x),
                 learning_rate: 1e-3,
                 seconds: 3.0,
+                speaker_accuracy: None,
             });
         }
         history

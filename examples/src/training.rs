@@ -3,7 +3,7 @@
 //! directory), and [`Ui`] (where messages and progress bars go: the terminal, or a
 //! [`MultiProgress`] shared by folds trained side by side).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -212,6 +212,12 @@ pub struct TrainArgs {
     /// reaches EMA sooner: 2 after 98 steps, the default 10 after 890).
     #[arg(long, default_value_t = ser_models::ema::DEFAULT_WARMUP)]
     pub ema_warmup: f64,
+    /// Speaker-adversarial training with this weight λ (e.g. 0.1): a speaker classifier on
+    /// the pooled representation, whose gradient reaches the network reversed and scaled by
+    /// λ, so that the network learns features the training speakers cannot be told apart
+    /// by. 0: none.
+    #[arg(long, default_value_t = 0.0)]
+    pub speaker_adversary: f64,
     /// Vocal-tract-length perturbation of training spectrograms: each item's mel bands
     /// warped by a factor drawn from [0.9, 1.1] (boundary at 0.6 of the top frequency).
     #[arg(long)]
@@ -574,6 +580,32 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
     // Re-checked: every copy has the shape of the clips it joins.
     let train = Dataset::with_ids(train.features, train.labels, train.ids, args.batch_size)?
         .shuffled(args.seed);
+    // Each training item's speaker, 0.. in the order of their keys (augmented copies,
+    // `path#augN`, are their source's).
+    let speaker_index: BTreeMap<String, usize> = tr
+        .iter()
+        .map(|u| speaker_key(u))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, i))
+        .collect();
+    let speaker_of_path: HashMap<&Path, usize> = tr
+        .iter()
+        .map(|u| (u.path.as_path(), speaker_index[&speaker_key(u)]))
+        .collect();
+    let train_speakers = train
+        .ids
+        .iter()
+        .map(|id| {
+            let s = id.to_string_lossy();
+            let source = s.rsplit_once("#aug").map_or(&*s, |(p, _)| p);
+            speaker_of_path
+                .get(Path::new(source))
+                .map(|&k| (id.clone(), k))
+                .with_context(|| format!("the speaker of training item {}", id.display()))
+        })
+        .collect::<Result<HashMap<PathBuf, usize>>>()?;
     let val = dataset(va.iter().copied(), &feats, args.batch_size)?;
     let test = dataset(te.iter().copied(), &feats, args.batch_size)?;
 
@@ -648,6 +680,12 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
         } else {
             None
         },
+        speaker_adversary: (args.speaker_adversary != 0.0).then(|| {
+            ser_models::adversary::SpeakerAdversary::new(
+                args.speaker_adversary,
+                speaker_index.len(),
+            )
+        }),
         seed: args.seed,
         ..TrainConfig::default()
     };
@@ -690,13 +728,14 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
             .check_resume(&run_cfg)
             .context("--resume")?;
     }
-    let mut trainer = if args.resume {
+    let trainer = if args.resume {
         let t = Trainer::resume(&model, &ckpt, Some(args.epochs))?;
         say!("resuming after epoch {}", t.state().epoch);
         t
     } else {
         Trainer::new(&model, train_cfg, &train.labels)?
     };
+    let mut trainer = trainer.with_speakers(train_speakers)?;
     ser_models::io::save_json(&out.join("config.json"), &run_cfg)?;
     ser_models::io::save_json(&out.join("model.json"), &run_cfg.model)?;
     let val_ref: Option<&dyn ser_models::train::BatchSource> = if val.features.is_empty() {
@@ -716,14 +755,18 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
         Event::EpochEnd(r) => {
             pb.finish_and_clear();
             say!(
-                "epoch {:>3}: train loss {:.3} acc {:5.1}% | val loss {} acc {} | {:.0} s",
+                "epoch {:>3}: train loss {:.3} acc {:5.1}% | val loss {} acc {} | {:.0} s{}",
                 r.epoch,
                 r.train_loss,
                 100.0 * r.train_accuracy,
                 r.val_loss.map_or("-".into(), |v| format!("{v:.3}")),
                 r.val_accuracy
                     .map_or("-".into(), |v| format!("{:5.1}%", 100.0 * v)),
-                r.seconds
+                r.seconds,
+                r.speaker_accuracy.map_or(String::new(), |v| format!(
+                    " | speaker head acc {:.1}%",
+                    100.0 * v
+                ))
             );
         }
         Event::EarlyStop { epoch, best_epoch } => {

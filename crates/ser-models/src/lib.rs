@@ -90,6 +90,7 @@
 pub use candle_core;
 pub use candle_nn;
 
+pub mod adversary;
 mod block;
 mod blstm;
 pub mod bn;

@@ -483,6 +483,10 @@ pub struct EpochRecord {
     pub learning_rate: f64,
     /// Wall-clock duration of the epoch, in seconds.
     pub seconds: f64,
+    /// The speaker head's accuracy on the epoch's training batches, with speaker-adversarial
+    /// training ([`crate::adversary`]); `None` without.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker_accuracy: Option<f64>,
 }
 
 /// The per-epoch records of a training run, in order.

@@ -27,6 +27,25 @@ pub trait Classifier: Send + Sync + fmt::Debug {
         Vec::new()
     }
 
+    /// The width of the pooled representation the dense head reads, for networks that
+    /// have one (see [`forward_embedded_t`](Self::forward_embedded_t)); `None` otherwise.
+    fn embedding_dim(&self) -> Option<usize> {
+        None
+    }
+
+    /// Logits and the pooled representation `[B, embedding_dim]` the head read from, in
+    /// one pass (what speaker-adversarial training needs). Networks without
+    /// [`embedding_dim`](Self::embedding_dim) return an error.
+    ///
+    /// # Errors
+    /// Shape and device errors; an error when the network has no pooled representation.
+    fn forward_embedded_t(&self, xs: &Tensor, mode: Mode) -> candle_core::Result<(Tensor, Tensor)> {
+        let _ = (xs, mode);
+        Err(candle_core::Error::Msg(
+            "this network has no pooled representation".into(),
+        ))
+    }
+
     /// Whether the variable `name` is trained (BatchNorm running statistics and frozen
     /// layers are not).
     fn is_trainable(&self, name: &str) -> bool {
@@ -111,6 +130,7 @@ impl Head {
 pub struct Cnn {
     blocks: Vec<ConvBlock>,
     head: Head,
+    embedding_dim: usize,
 }
 
 impl Cnn {
@@ -128,15 +148,24 @@ impl Cnn {
         Ok(Self {
             blocks,
             head: Head::new(c, cfg, &vb)?,
+            embedding_dim: c,
         })
     }
 }
 
 impl Classifier for Cnn {
     fn forward_t(&self, xs: &Tensor, mode: Mode) -> candle_core::Result<Tensor> {
+        Ok(self.forward_embedded_t(xs, mode)?.0)
+    }
+
+    fn embedding_dim(&self) -> Option<usize> {
+        Some(self.embedding_dim)
+    }
+
+    fn forward_embedded_t(&self, xs: &Tensor, mode: Mode) -> candle_core::Result<(Tensor, Tensor)> {
         let x = run_blocks(&self.blocks, xs, mode)?;
         let x = x.mean(3)?.mean(2)?;
-        self.head.forward(&x, mode)
+        Ok((self.head.forward(&x, mode)?, x))
     }
 
     fn regularized(&self) -> Vec<Tensor> {
@@ -176,6 +205,7 @@ pub struct Recurrent {
     rnn: Vec<Rnn>,
     pooling: Pooling,
     head: Head,
+    embedding_dim: usize,
 }
 
 impl Recurrent {
@@ -226,12 +256,21 @@ impl Recurrent {
             rnn,
             pooling,
             head: Head::new(d, cfg, &vb)?,
+            embedding_dim: d,
         })
     }
 }
 
 impl Classifier for Recurrent {
     fn forward_t(&self, xs: &Tensor, mode: Mode) -> candle_core::Result<Tensor> {
+        Ok(self.forward_embedded_t(xs, mode)?.0)
+    }
+
+    fn embedding_dim(&self) -> Option<usize> {
+        Some(self.embedding_dim)
+    }
+
+    fn forward_embedded_t(&self, xs: &Tensor, mode: Mode) -> candle_core::Result<(Tensor, Tensor)> {
         let x = run_blocks(&self.blocks, xs, mode)?;
         let mut h = to_sequence(&x)?;
         for l in &self.rnn {
@@ -254,7 +293,7 @@ impl Classifier for Recurrent {
                 }
             }
         };
-        self.head.forward(&pooled, mode)
+        Ok((self.head.forward(&pooled, mode)?, pooled))
     }
 
     fn regularized(&self) -> Vec<Tensor> {
@@ -470,6 +509,24 @@ impl Model {
     pub fn forward_t(&self, xs: &Tensor, mode: Mode) -> Result<Tensor> {
         self.check_input(xs)?;
         Ok(self.net.forward_t(xs, mode)?)
+    }
+
+    /// Logits and the pooled representation the head read (see
+    /// [`Classifier::forward_embedded_t`]).
+    ///
+    /// # Errors
+    /// [`Error::InputShape`]; [`Error::Config`] when the architecture has no pooled
+    /// representation (VGG19); device errors.
+    pub fn forward_embedded_t(&self, xs: &Tensor, mode: Mode) -> Result<(Tensor, Tensor)> {
+        self.check_input(xs)?;
+        if self.net.embedding_dim().is_none() {
+            return Err(Error::config(
+                "architecture",
+                self.config.architecture,
+                "has no pooled representation",
+            ));
+        }
+        Ok(self.net.forward_embedded_t(xs, mode)?)
     }
 
     /// Class probabilities `[B, classes]` in evaluation mode.

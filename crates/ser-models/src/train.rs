@@ -16,7 +16,8 @@
 //! A checkpoint holds `weights.safetensors` (every variable, BatchNorm statistics
 //! included), `optimizer.safetensors` (Adam's moments), `best.safetensors` (the weights of
 //! the best epoch), `average.safetensors` (the [weight average](crate::ema) with
-//! [`TrainConfig::ema`]) and `state.json` (epoch, step, learning rate, best loss, patience,
+//! [`TrainConfig::ema`]), `adversary.safetensors` (the speaker head of
+//! [`TrainConfig::speaker_adversary`]) and `state.json` (epoch, step, learning rate, best loss, patience,
 //! history, seed). They are written as one unit: into a temporary folder, which is then
 //! renamed to `gen-NNNNNN` inside the checkpoint directory, after which older generations
 //! and leftovers are removed. A process killed at any moment therefore leaves the last
@@ -28,11 +29,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use candle_core::{DType, Tensor};
+use candle_core::{DType, Device, Tensor, Var};
 use ndarray::{Array2, Axis};
 use ser_augment::Transform;
 use serde::{Deserialize, Serialize};
 
+use crate::adversary::{Adversary, SpeakerAdversary};
 use crate::checkpoint;
 use crate::ema::{WeightAverage, deep_copy};
 use crate::error::{Error, Result};
@@ -139,6 +141,10 @@ pub struct TrainConfig {
     /// shift and noise ([`ser_augment::MelWarp`], whose bands must match the features');
     /// `None`: none.
     pub vtlp: Option<ser_augment::MelWarp>,
+    /// Speaker-adversarial training ([`crate::adversary`]): a speaker head on the pooled
+    /// representation, through a gradient reversal; the trainer then needs each training
+    /// item's speaker ([`Trainer::with_speakers`]). `None`: none.
+    pub speaker_adversary: Option<SpeakerAdversary>,
     /// The seed of shuffling, dropout and augmentation.
     pub seed: u64,
 }
@@ -158,6 +164,7 @@ impl Default for TrainConfig {
             ema: None,
             ema_warmup: crate::ema::DEFAULT_WARMUP,
             vtlp: None,
+            speaker_adversary: None,
             seed: 42,
         }
     }
@@ -229,6 +236,40 @@ pub struct Trainer<'m> {
     state: TrainState,
     best_weights: Option<BTreeMap<String, Tensor>>,
     ema: Option<WeightAverage>,
+    adversary: Option<Adversary>,
+    speakers: HashMap<PathBuf, usize>,
+    speaker_accuracy: Option<f64>,
+}
+
+/// The speaker head of [`TrainConfig::speaker_adversary`] for `model`, if configured.
+fn adversary_for(model: &Model, config: &TrainConfig) -> Result<Option<Adversary>> {
+    let Some(a) = config.speaker_adversary else {
+        return Ok(None);
+    };
+    if config.mixup.is_some() {
+        return Err(Error::config(
+            "speaker_adversary",
+            format!("{a:?}"),
+            "does not combine with mixup (a blend of two clips has no one speaker)",
+        ));
+    }
+    let Some(dim) = model.net().embedding_dim() else {
+        return Err(Error::config(
+            "speaker_adversary",
+            model.config().architecture,
+            "this architecture has no pooled representation to adapt",
+        ));
+    };
+    Ok(Some(Adversary::new(a, dim, config.seed, model.device())?))
+}
+
+/// What Adam trains: the model's trainable variables and the speaker head's, if any.
+fn optimized_vars(model: &Model, adversary: Option<&Adversary>) -> Vec<(String, Var)> {
+    let mut vars = model.trainable_vars();
+    if let Some(a) = adversary {
+        vars.extend(a.vars());
+    }
+    vars
 }
 
 /// The spectrogram augmentation of a training step: the vocal-tract-length warp, the
@@ -294,7 +335,8 @@ impl<'m> Trainer<'m> {
             }
         }
         spec_augmentation(&config)?;
-        let opt = Adam::new(model.trainable_vars(), config.adam)?;
+        let adversary = adversary_for(model, &config)?;
+        let opt = Adam::new(optimized_vars(model, adversary.as_ref()), config.adam)?;
         let ema = match config.ema {
             Some(d) => Some(WeightAverage::new(model.store(), d)?.with_warmup(config.ema_warmup)?),
             None => None,
@@ -319,7 +361,54 @@ impl<'m> Trainer<'m> {
             },
             best_weights: None,
             ema,
+            adversary,
+            speakers: HashMap::new(),
+            speaker_accuracy: None,
         })
+    }
+
+    /// Each training item's speaker, `0..speakers`, by its id (the batch's path), for
+    /// [`TrainConfig::speaker_adversary`] (without it they are not used).
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a speaker index outside the adversary's speakers.
+    pub fn with_speakers(mut self, speakers: HashMap<PathBuf, usize>) -> Result<Self> {
+        if let Some(a) = self.state.config.speaker_adversary {
+            if let Some((path, s)) = speakers.iter().find(|(_, s)| **s >= a.speakers) {
+                return Err(Error::config(
+                    "speakers",
+                    format!("{} → {s}", path.display()),
+                    format!("the adversary has {} speakers", a.speakers),
+                ));
+            }
+        }
+        self.speakers = speakers;
+        Ok(self)
+    }
+
+    /// The speaker head's accuracy on the training batches of the last epoch, with
+    /// [`TrainConfig::speaker_adversary`]: near chance when the representation hides the
+    /// speakers.
+    pub fn speaker_accuracy(&self) -> Option<f64> {
+        self.speaker_accuracy
+    }
+
+    /// The speaker labels of a batch's items.
+    fn speaker_labels(&self, paths: &[PathBuf], device: &Device) -> Result<(Vec<u32>, Tensor)> {
+        let labels = paths
+            .iter()
+            .map(|p| {
+                self.speakers.get(p).map(|&s| s as u32).ok_or_else(|| {
+                    Error::config(
+                        "speakers",
+                        p.display(),
+                        "no speaker for this training item (Trainer::with_speakers)",
+                    )
+                })
+            })
+            .collect::<Result<Vec<u32>>>()?;
+        let t = Tensor::new(labels.as_slice(), device)?;
+        Ok((labels, t))
     }
 
     /// The state so far.
@@ -365,6 +454,7 @@ impl<'m> Trainer<'m> {
         };
         let aug = spec_augmentation(&self.state.config)?;
         let (mut sum_loss, mut correct, mut n) = (0f64, 0usize, 0usize);
+        let mut speakers_right = 0usize;
         for (bi, batch) in data.batches(epoch as u64).enumerate() {
             let batch = batch?;
             let seed = self.step_seed(epoch, bi);
@@ -400,7 +490,7 @@ impl<'m> Trainer<'m> {
                 Some(alpha) => Some(mixup_draw(alpha, batch.labels.len(), seed)?),
                 None => None,
             };
-            let (logits, ce) = match &mix {
+            let (logits, ce, speaker_ce) = match &mix {
                 Some((lambda, perm)) => {
                     let perm_t = Tensor::new(perm.as_slice(), &device)?;
                     let xs = ((&xs * *lambda)? + (xs.index_select(&perm_t, 0)? * (1.0 - lambda))?)?;
@@ -408,18 +498,37 @@ impl<'m> Trainer<'m> {
                     let other = labels.index_select(&perm_t, 0)?;
                     let ce = ((cross_entropy(&logits, &labels, weights.as_ref())? * *lambda)?
                         + (cross_entropy(&logits, &other, weights.as_ref())? * (1.0 - lambda))?)?;
-                    (logits, ce)
+                    (logits, ce, None)
                 }
-                None => {
-                    let logits = self.model.forward_t(&xs, Mode::Train { seed })?;
-                    let ce = cross_entropy(&logits, &labels, weights.as_ref())?;
-                    (logits, ce)
-                }
+                None => match &self.adversary {
+                    Some(adv) => {
+                        let (logits, emb) =
+                            self.model.forward_embedded_t(&xs, Mode::Train { seed })?;
+                        let ce = cross_entropy(&logits, &labels, weights.as_ref())?;
+                        let (who, who_t) = self.speaker_labels(&batch.paths, &device)?;
+                        let speaker_logits = adv.logits(&emb)?;
+                        let guess: Vec<u32> = speaker_logits.argmax(1)?.to_vec1()?;
+                        speakers_right += guess.iter().zip(&who).filter(|(g, w)| g == w).count();
+                        (
+                            logits,
+                            ce,
+                            Some(cross_entropy(&speaker_logits, &who_t, None)?),
+                        )
+                    }
+                    None => {
+                        let logits = self.model.forward_t(&xs, Mode::Train { seed })?;
+                        let ce = cross_entropy(&logits, &labels, weights.as_ref())?;
+                        (logits, ce, None)
+                    }
+                },
             };
-            let loss = match self.model.l2_penalty()? {
+            let mut loss = match self.model.l2_penalty()? {
                 Some(p) => (&ce + p)?,
                 None => ce.clone(),
             };
+            if let Some(s) = &speaker_ce {
+                loss = (loss + s)?;
+            }
             let grads = loss.backward()?;
             self.opt.step(&grads)?;
             if let Some(ema) = &mut self.ema {
@@ -453,6 +562,10 @@ impl<'m> Trainer<'m> {
         if n == 0 {
             return Err(Error::EmptyTrainingData);
         }
+        self.speaker_accuracy = self
+            .adversary
+            .as_ref()
+            .map(|_| speakers_right as f64 / n as f64);
         Ok(LossAccuracy {
             loss: sum_loss / n as f64,
             accuracy: correct as f64 / n as f64,
@@ -491,6 +604,7 @@ impl<'m> Trainer<'m> {
                 val_accuracy: va.map(|v| v.accuracy),
                 learning_rate: self.opt.learning_rate(),
                 seconds: t0.elapsed().as_secs_f64(),
+                speaker_accuracy: self.speaker_accuracy,
             };
             self.state.epoch = epoch;
             let monitored = va.map_or(tr.loss, |v| v.loss);
@@ -625,6 +739,12 @@ impl<'m> Trainer<'m> {
                 safetensors_bytes(dir, ema.tensors(), meta())?,
             ));
         }
+        if let Some(adv) = &self.adversary {
+            files.push((
+                "adversary.safetensors",
+                safetensors_bytes(dir, &adv.store().tensors(), meta())?,
+            ));
+        }
         files.push(("state.json", json_bytes(dir, &self.state)?));
         let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
         checkpoint::write(dir, &refs)
@@ -670,7 +790,13 @@ impl<'m> Trainer<'m> {
         model
             .store()
             .load_from(&load_safetensors(&wp, model.device())?, &wp)?;
-        let mut opt = Adam::new(model.trainable_vars(), state.config.adam)?;
+        let adversary = adversary_for(model, &state.config)?;
+        if let Some(adv) = &adversary {
+            let p = check("adversary.safetensors")?;
+            adv.store()
+                .load_from(&load_safetensors(&p, model.device())?, &p)?;
+        }
+        let mut opt = Adam::new(optimized_vars(model, adversary.as_ref()), state.config.adam)?;
         let op = check("optimizer.safetensors")?;
         opt.load_state(&load_safetensors(&op, model.device())?, state.step, &op)?;
         opt.set_learning_rate(state.learning_rate);
@@ -700,6 +826,9 @@ impl<'m> Trainer<'m> {
             state,
             best_weights,
             ema,
+            adversary,
+            speakers: HashMap::new(),
+            speaker_accuracy: None,
         })
     }
 }

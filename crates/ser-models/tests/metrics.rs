@@ -299,6 +299,7 @@ fn record(epoch: usize, train_loss: f64, val_loss: Option<f64>) -> EpochRecord {
         val_accuracy: val_loss.map(|_| 0.5),
         learning_rate: 1e-3,
         seconds: 1.0,
+        speaker_accuracy: None,
     }
 }
 

@@ -347,3 +347,135 @@ fn weight_average_learns_is_kept_and_resumes_exactly() {
     let m = Model::new(config(), 11, &Device::Cpu).unwrap();
     assert!(Trainer::new(&m, tc(1, Some(1.5)), &l).is_err());
 }
+
+/// [`toy`] with a speaker in every item: speaker `(i / 3) % 2` (each speaker has every
+/// class) raises the top two bands of its items by 30 dB.
+fn toy_speakers(
+    n: usize,
+    seed: u64,
+) -> (
+    Dataset,
+    Vec<usize>,
+    std::collections::HashMap<std::path::PathBuf, usize>,
+) {
+    let (mut f, l) = toy(n, seed);
+    let mut who = std::collections::HashMap::new();
+    for (i, x) in f.iter_mut().enumerate() {
+        let s = (i / 3) % 2;
+        if s == 1 {
+            x.slice_mut(ndarray::s![14.., ..])
+                .mapv_inplace(|v| v + 30.0);
+        }
+        who.insert(std::path::PathBuf::from(i.to_string()), s);
+    }
+    (Dataset::new(f, l.clone(), 8).unwrap().shuffled(3), l, who)
+}
+
+#[test]
+fn speaker_adversary_hides_speakers_keeps_emotions_and_resumes_exactly() {
+    use ser_models::adversary::SpeakerAdversary;
+    let tc = |epochs, weight| TrainConfig {
+        speaker_adversary: Some(SpeakerAdversary::new(weight, 2)),
+        ..train_cfg(epochs)
+    };
+    let (train, l, who) = toy_speakers(48, 1);
+    let (val, _, _) = toy_speakers(24, 2);
+    let run = |cfg: TrainConfig| {
+        let m = Model::new(config(), 11, &Device::Cpu).unwrap();
+        let mut t = Trainer::new(&m, cfg, &l)
+            .unwrap()
+            .with_speakers(who.clone())
+            .unwrap();
+        t.fit(&train, Some(&val), None, &mut |_| {}).unwrap();
+        let speaker = t.speaker_accuracy().unwrap();
+        let record = t.state().history.epochs.last().unwrap().speaker_accuracy;
+        assert_eq!(record, Some(speaker), "the epoch's record has it");
+        (weights(&m), predict(&m, &val).unwrap().accuracy(), speaker)
+    };
+    // λ = 0: the head reads the speaker off the representation; the network is as
+    // without the head (the head's loss never reaches it).
+    let (w0, acc0, speaker0) = run(tc(8, 0.0));
+    let plain = Model::new(config(), 11, &Device::Cpu).unwrap();
+    let mut t = Trainer::new(&plain, train_cfg(8), &l).unwrap();
+    t.fit(&train, Some(&val), None, &mut |_| {}).unwrap();
+    assert_eq!(
+        w0,
+        weights(&plain),
+        "λ = 0 leaves the network's steps alone"
+    );
+    assert!(acc0 > 0.9, "emotion accuracy {acc0}");
+    assert!(
+        speaker0 > 0.6,
+        "the head tells the speakers apart: {speaker0}"
+    );
+    // λ > 0: the emotions are still learnt and the speakers are harder to tell apart.
+    let (w1, acc1, speaker1) = run(tc(8, 1.0));
+    assert!(acc1 > 0.9, "emotion accuracy with the adversary {acc1}");
+    assert!(
+        speaker1 < speaker0,
+        "speaker head accuracy {speaker1} with the reversal, {speaker0} without"
+    );
+    assert_eq!(w1, run(tc(8, 1.0)).0, "reproducible");
+
+    // Resume: 2 epochs, checkpoint, a fresh model, 2 more, against 4 straight.
+    let straight = Model::new(config(), 11, &Device::Cpu).unwrap();
+    let mut t = Trainer::new(&straight, tc(4, 0.5), &l)
+        .unwrap()
+        .with_speakers(who.clone())
+        .unwrap();
+    t.fit(&train, Some(&val), None, &mut |_| {}).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let first = Model::new(config(), 11, &Device::Cpu).unwrap();
+    let mut t = Trainer::new(&first, tc(2, 0.5), &l)
+        .unwrap()
+        .with_speakers(who.clone())
+        .unwrap();
+    t.fit(&train, Some(&val), Some(dir.path()), &mut |_| {})
+        .unwrap();
+    let second = Model::new(config(), 5, &Device::Cpu).unwrap();
+    let mut t = Trainer::resume(&second, dir.path(), Some(4))
+        .unwrap()
+        .with_speakers(who.clone())
+        .unwrap();
+    t.fit(&train, Some(&val), Some(dir.path()), &mut |_| {})
+        .unwrap();
+    assert_eq!(weights(&straight), weights(&second));
+}
+
+#[test]
+fn speaker_adversary_refuses_what_it_cannot_use() {
+    use ser_models::Error;
+    use ser_models::adversary::SpeakerAdversary;
+    let (train, l, who) = toy_speakers(12, 1);
+    let m = Model::new(config(), 11, &Device::Cpu).unwrap();
+    let cfg = |a: SpeakerAdversary| TrainConfig {
+        speaker_adversary: Some(a),
+        ..train_cfg(1)
+    };
+    // Absurd settings, and mixup (a blend of two clips has no one speaker).
+    for bad in [
+        cfg(SpeakerAdversary::new(f64::INFINITY, 2)),
+        cfg(SpeakerAdversary::new(0.1, 1)),
+        TrainConfig {
+            mixup: Some(0.2),
+            ..cfg(SpeakerAdversary::new(0.1, 2))
+        },
+    ] {
+        let err = Trainer::new(&m, bad, &l).unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{err}");
+    }
+    // A speaker index the head does not have.
+    let mut wrong = who.clone();
+    wrong.insert("0".into(), 2);
+    let t = Trainer::new(&m, cfg(SpeakerAdversary::new(0.1, 2)), &l).unwrap();
+    assert!(matches!(t.with_speakers(wrong), Err(Error::Config { .. })));
+    // An item without a speaker: an error naming it, at the first batch that has it.
+    let mut missing = who;
+    missing.remove(std::path::Path::new("5"));
+    let mut t = Trainer::new(&m, cfg(SpeakerAdversary::new(0.1, 2)), &l)
+        .unwrap()
+        .with_speakers(missing)
+        .unwrap();
+    let err = t.fit(&train, None, None, &mut |_| {}).unwrap_err();
+    assert!(err.to_string().contains('5'), "{err}");
+}
