@@ -212,6 +212,10 @@ pub struct TrainArgs {
     /// reaches EMA sooner: 2 after 98 steps, the default 10 after 890).
     #[arg(long, default_value_t = ser_models::ema::DEFAULT_WARMUP)]
     pub ema_warmup: f64,
+    /// Label smoothing ε of the training loss (e.g. 0.1): the target puts 1 − ε + ε/K on
+    /// the label and ε/K on each other class. 0: none.
+    #[arg(long, default_value_t = 0.0)]
+    pub label_smoothing: f64,
     /// Speaker-adversarial training with this weight λ (e.g. 0.1): a speaker classifier on
     /// the pooled representation, whose gradient reaches the network reversed and scaled by
     /// λ, so that the network learns features the training speakers cannot be told apart
@@ -680,6 +684,7 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
         } else {
             None
         },
+        label_smoothing: args.label_smoothing,
         speaker_adversary: (args.speaker_adversary != 0.0).then(|| {
             ser_models::adversary::SpeakerAdversary::new(
                 args.speaker_adversary,

@@ -1,5 +1,5 @@
-//! The training loss: cross-entropy, optionally weighted per class, and the balanced
-//! class weights that weighting uses. (The L2 penalty on the weights is the model's,
+//! The training loss: cross-entropy, optionally weighted per class and with label
+//! smoothing, and the balanced class weights that weighting uses. (The L2 penalty on the weights is the model's,
 //! [`Model::l2_penalty`](crate::Model::l2_penalty).)
 
 use candle_core::{D, Tensor};
@@ -47,4 +47,35 @@ pub fn cross_entropy(
             (num / den)?.neg()
         }
     }
+}
+
+/// [`cross_entropy`] with label smoothing `epsilon`, as PyTorch's
+/// `CrossEntropyLoss(weight=…, label_smoothing=ε)`: `(1 − ε)·CE + ε/K·S`, where `S` is the
+/// mean over the batch of `−Σ_k w_k·log p_k` (weighted: the sum over the batch divided by
+/// the sum of the labels' weights, as PyTorch's mean reduction). `epsilon` 0 is
+/// [`cross_entropy`] exactly.
+///
+/// # Errors
+/// Shape and device errors.
+pub fn smoothed_cross_entropy(
+    logits: &Tensor,
+    labels: &Tensor,
+    weights: Option<&Tensor>,
+    epsilon: f64,
+) -> candle_core::Result<Tensor> {
+    let ce = cross_entropy(logits, labels, weights)?;
+    if epsilon == 0.0 {
+        return Ok(ce);
+    }
+    let k = logits.dim(D::Minus1)?;
+    let logp = candle_nn::ops::log_softmax(logits, D::Minus1)?;
+    let smooth = match weights {
+        None => logp.sum(D::Minus1)?.mean_all()?.neg()?,
+        Some(w) => {
+            let per_item = logp.broadcast_mul(&w.unsqueeze(0)?)?.sum(D::Minus1)?;
+            let den = w.gather(labels, 0)?.sum_all()?;
+            (per_item.sum_all()? / den)?.neg()?
+        }
+    };
+    (ce * (1.0 - epsilon))? + (smooth * (epsilon / k as f64))?
 }

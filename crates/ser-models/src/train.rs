@@ -1,6 +1,6 @@
 //! Training: [`Trainer`] with its settings ([`TrainConfig`], [`LrSchedule`]), progress
 //! reports ([`Event`]) and checkpoints. The batches it reads ([`BatchSource`],
-//! [`Dataset`]), the loss ([`cross_entropy`], [`balanced_class_weights`]) and evaluation
+//! [`Dataset`]), the loss ([`cross_entropy`], [`smoothed_cross_entropy`], [`balanced_class_weights`]) and evaluation
 //! ([`predict`], [`evaluate_loss`], [`Predictions`]) live in their own modules and are
 //! re-exported here.
 //!
@@ -46,7 +46,7 @@ use crate::models::Model;
 use crate::optim::{Adam, AdamConfig};
 
 pub use crate::data::{BatchSource, Dataset};
-pub use crate::loss::{balanced_class_weights, cross_entropy};
+pub use crate::loss::{balanced_class_weights, cross_entropy, smoothed_cross_entropy};
 pub use crate::predict::{LossAccuracy, Predictions, evaluate_loss, predict};
 
 /// How the learning rate changes between epochs.
@@ -141,6 +141,10 @@ pub struct TrainConfig {
     /// shift and noise ([`ser_augment::MelWarp`], whose bands must match the features');
     /// `None`: none.
     pub vtlp: Option<ser_augment::MelWarp>,
+    /// Label smoothing `ε` of the training loss ([`smoothed_cross_entropy`], PyTorch's
+    /// `label_smoothing`): the target puts `1 − ε + ε/K` on the label and `ε/K` on each
+    /// other class; 0: none. Validation's loss stays the plain cross-entropy.
+    pub label_smoothing: f64,
     /// Speaker-adversarial training ([`crate::adversary`]): a speaker head on the pooled
     /// representation, through a gradient reversal; the trainer then needs each training
     /// item's speaker ([`Trainer::with_speakers`]). `None`: none.
@@ -164,6 +168,7 @@ impl Default for TrainConfig {
             ema: None,
             ema_warmup: crate::ema::DEFAULT_WARMUP,
             vtlp: None,
+            label_smoothing: 0.0,
             speaker_adversary: None,
             seed: 42,
         }
@@ -334,6 +339,13 @@ impl<'m> Trainer<'m> {
                 return Err(Error::config("mixup", a, "must be a finite alpha > 0"));
             }
         }
+        if !(0.0..1.0).contains(&config.label_smoothing) {
+            return Err(Error::config(
+                "label_smoothing",
+                config.label_smoothing,
+                "must be in [0, 1)",
+            ));
+        }
         spec_augmentation(&config)?;
         let adversary = adversary_for(model, &config)?;
         let opt = Adam::new(optimized_vars(model, adversary.as_ref()), config.adam)?;
@@ -453,6 +465,10 @@ impl<'m> Trainer<'m> {
             None => None,
         };
         let aug = spec_augmentation(&self.state.config)?;
+        let smoothing = self.state.config.label_smoothing;
+        let emotion_loss = |logits: &Tensor, labels: &Tensor| {
+            smoothed_cross_entropy(logits, labels, weights.as_ref(), smoothing)
+        };
         let (mut sum_loss, mut correct, mut n) = (0f64, 0usize, 0usize);
         let mut speakers_right = 0usize;
         for (bi, batch) in data.batches(epoch as u64).enumerate() {
@@ -496,15 +512,15 @@ impl<'m> Trainer<'m> {
                     let xs = ((&xs * *lambda)? + (xs.index_select(&perm_t, 0)? * (1.0 - lambda))?)?;
                     let logits = self.model.forward_t(&xs, Mode::Train { seed })?;
                     let other = labels.index_select(&perm_t, 0)?;
-                    let ce = ((cross_entropy(&logits, &labels, weights.as_ref())? * *lambda)?
-                        + (cross_entropy(&logits, &other, weights.as_ref())? * (1.0 - lambda))?)?;
+                    let ce = ((emotion_loss(&logits, &labels)? * *lambda)?
+                        + (emotion_loss(&logits, &other)? * (1.0 - lambda))?)?;
                     (logits, ce, None)
                 }
                 None => match &self.adversary {
                     Some(adv) => {
                         let (logits, emb) =
                             self.model.forward_embedded_t(&xs, Mode::Train { seed })?;
-                        let ce = cross_entropy(&logits, &labels, weights.as_ref())?;
+                        let ce = emotion_loss(&logits, &labels)?;
                         let (who, who_t) = self.speaker_labels(&batch.paths, &device)?;
                         let speaker_logits = adv.logits(&emb)?;
                         let guess: Vec<u32> = speaker_logits.argmax(1)?.to_vec1()?;
@@ -517,7 +533,7 @@ impl<'m> Trainer<'m> {
                     }
                     None => {
                         let logits = self.model.forward_t(&xs, Mode::Train { seed })?;
-                        let ce = cross_entropy(&logits, &labels, weights.as_ref())?;
+                        let ce = emotion_loss(&logits, &labels)?;
                         (logits, ce, None)
                     }
                 },

@@ -103,3 +103,34 @@ fn attention_matches_pytorch() {
 fn cnn_blstm_attention_matches_pytorch_logits_loss_and_gradients() -> common::Res {
     common::cnn_blstm_attention_matches_pytorch(&Device::Cpu)
 }
+
+/// The training loss against `F.cross_entropy(weight=…, label_smoothing=ε)`
+/// (`fixtures/scripts/make_golden_loss.py`): value and gradient, with and without class
+/// weights, at ε 0, 0.1 and 0.35.
+#[test]
+fn loss_matches_pytorch_with_weights_and_label_smoothing() {
+    use ser_models::train::smoothed_cross_entropy;
+    let (_, t) = fixture("loss.safetensors", &Device::Cpu);
+    let labels = t["labels"].to_dtype(DType::U32).unwrap();
+    for (kind, w) in [("plain", None), ("weighted", Some(&t["weights"]))] {
+        for (tag, eps) in [("000", 0.0), ("010", 0.1), ("035", 0.35)] {
+            let x = Var::from_tensor(&t["logits"]).unwrap();
+            let loss = smoothed_cross_entropy(&x, &labels, w, eps).unwrap();
+            assert_close(
+                &format!("loss.{kind}.{tag}"),
+                &loss,
+                &t[&format!("loss.{kind}.{tag}")],
+                1e-6,
+                1e-6,
+            );
+            let g = loss.backward().unwrap();
+            assert_close(
+                &format!("grad.{kind}.{tag}"),
+                g.get(&x).unwrap(),
+                &t[&format!("grad.{kind}.{tag}")],
+                1e-7,
+                1e-5,
+            );
+        }
+    }
+}
