@@ -240,7 +240,7 @@ fn mixup_masks_and_cmvn_learn_reproduce_and_resume() {
 }
 
 #[test]
-fn absurd_mixup_and_masks_are_refused() {
+fn absurd_mixup_masks_and_smoothing_are_refused() {
     use ser_models::train::SpecMasks;
     let model = Model::new(config(), 0, &Device::Cpu).unwrap();
     for alpha in [0.0, -1.0, f64::NAN, f64::INFINITY] {
@@ -270,6 +270,19 @@ fn absurd_mixup_and_masks_are_refused() {
     .err()
     .unwrap();
     assert!(err.to_string().contains("spec_masks"), "{err}");
+    for eps in [-0.1, 1.0, f64::NAN] {
+        let err = Trainer::new(
+            &model,
+            TrainConfig {
+                label_smoothing: eps,
+                ..train_cfg(1)
+            },
+            &[0, 1, 2],
+        )
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("label_smoothing"), "{err}");
+    }
 }
 
 /// The weight average: the toy problem is still learnt with it, the model ends with the
