@@ -58,7 +58,6 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use indicatif::MultiProgress;
 use ser_datasets::{Corpus, Gender, Utterance};
-use ser_dsp::LogMelConfig;
 use ser_examples::run;
 use ser_examples::runs::{dataset, featurize, labelled, prepare_for};
 use ser_examples::training::{SplitArg, TrainArgs, Ui, train};
@@ -705,10 +704,7 @@ fn crossval(args: &Args, multi: &MultiProgress) -> Result<(Summary, usize)> {
     if trained > 0 {
         // Once, so that the folds only read the cache.
         let t0 = Instant::now();
-        let logmel = LogMelConfig {
-            hop_length: base.hop_length,
-            ..LogMelConfig::default()
-        };
+        let logmel = base.logmel();
         featurize(&utterances, logmel, Some(&cache), false)?;
         say(&format!(
             "features of {} clips in {} in {:.1} s",

@@ -258,6 +258,10 @@ pub struct TrainArgs {
     /// research's 128 × 128 image). Recorded in config.json, so evaluate and predict use it.
     #[arg(long, default_value_t = 512)]
     pub hop_length: usize,
+    /// Mel bands of the log-mel (the research's 128). Recorded in config.json, so evaluate
+    /// and predict use it.
+    #[arg(long, default_value_t = 128, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(8..=256))]
+    pub n_mels: usize,
     /// Seed of the split, the weights, shuffling, dropout and augmentation.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -286,6 +290,17 @@ pub struct TrainArgs {
     /// Replace an existing run directory's files.
     #[arg(long)]
     pub overwrite: bool,
+}
+
+impl TrainArgs {
+    /// The log-mel settings of `--hop-length` and `--n-mels` (the rest as the research).
+    pub fn logmel(&self) -> LogMelConfig {
+        LogMelConfig {
+            hop_length: self.hop_length,
+            n_mels: self.n_mels,
+            ..LogMelConfig::default()
+        }
+    }
 }
 
 /// A split must train something and measure it: refused when it leaves no training clip,
@@ -498,10 +513,7 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
 
     // 2. Features, once.
     let t0 = Instant::now();
-    let logmel = LogMelConfig {
-        hop_length: args.hop_length,
-        ..LogMelConfig::default()
-    };
+    let logmel = args.logmel();
     let all: Vec<_> = assignments
         .iter()
         .filter(|a| a.split.is_some())
