@@ -67,7 +67,8 @@
 //!   logits `[B, classes]`, in [`Mode::Train`] or [`Mode::Eval`]); [`Model`] holds a
 //!   network with its [`ModelConfig`], its seeded [`ParamStore`] and its device.
 //! * [`train`] runs Adam ([`optim`]) with the L2 penalty, early stopping, schedules, class
-//!   weights, spectrogram augmentation and a moving average of the weights ([`ema`]) over
+//!   weights, label smoothing, spectrogram augmentation, a moving average of the weights
+//!   ([`ema`]) and speaker-adversarial training ([`adversary`]) over
 //!   any [`train::BatchSource`] (a [`ser_datasets::Loader`] or spectrograms in memory),
 //!   checkpoints atomically and resumes exactly; [`metrics`] gives accuracy, balanced accuracy, per-class
 //!   precision/recall/F1, macro and weighted averages, the confusion matrix and per-corpus
