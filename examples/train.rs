@@ -11,12 +11,14 @@
 //! ```
 //!
 //! Steps: scan the folders (each corpus detected from its layout), keep the seven emotions,
-//! split (stratified random 70/15/15; speaker-independent 70/15/15 of the speakers, or the
-//! speakers named with `--test-speakers`/`--val-speakers`; or the splits of a manifest),
-//! featurize everything once (the research's log-mel, in parallel, cached with `--cache`),
-//! optionally balance the training split (under-sampling, or over-sampling with the
-//! research's waveform augmentation, training clips only), train with early stopping on
-//! the validation loss, and evaluate the best epoch on the test split. `RUN_DIR` gets
+//! split (speaker-independent 85/15 of the speakers into training and test, or stratified
+//! random 85/15 with `--split random`; with `--validate` 70/15/15 with a validation split;
+//! or the speakers named with `--test-speakers`/`--val-speakers`; or the splits of a
+//! manifest), featurize everything once (the research's log-mel, in parallel, cached with
+//! `--cache`), optionally balance the training split (under-sampling, or over-sampling with
+//! the research's waveform augmentation, training clips only), train (14 epochs, keeping
+//! the weight average; with validation, early stopping on the validation loss and the best
+//! epoch kept), and evaluate on the test split. `RUN_DIR` gets
 //! `model.safetensors`, `config.json`, `split.csv`, `history.json`, `metrics.json`,
 //! `confusion.png`, `curves.png` and `checkpoint/` (for `--resume`). An existing run
 //! directory is not overwritten without `--overwrite`.
@@ -86,5 +88,47 @@ mod tests {
         .unwrap();
         let err = split_assignments(&args, &clips(3)).unwrap_err();
         assert!(err.to_string().contains("in both"), "{err}");
+    }
+
+    /// The default holds out no validation: every speaker not tested on trains, for 14
+    /// epochs; `--validate` (or naming validation speakers) brings back 70/15/15 and 50.
+    #[test]
+    fn validation_is_asked_for_and_sets_the_epochs() {
+        use ser_datasets::Split;
+        let parse = |extra: &[&str]| {
+            let mut a = vec!["train", "--data", "corpus", "--out", "run"];
+            a.extend_from_slice(extra);
+            TrainArgs::try_parse_from(a).unwrap()
+        };
+        let count = |args: &TrainArgs, s: Split| {
+            split_assignments(args, &clips(20))
+                .unwrap()
+                .iter()
+                .filter(|a| a.split == Some(s))
+                .count()
+        };
+        let bare = parse(&[]);
+        assert!(!bare.validating());
+        assert_eq!(bare.epochs(), 14);
+        assert_eq!(count(&bare, Split::Validation), 0);
+        assert_eq!(count(&bare, Split::Train), 17 * 14);
+        let validated = parse(&["--validate"]);
+        assert!(validated.validating());
+        assert_eq!(validated.epochs(), 50);
+        assert_eq!(count(&validated, Split::Validation), 3 * 14);
+        assert_eq!(parse(&["--epochs", "20"]).epochs(), 20);
+        assert!(
+            parse(&[
+                "--test-speakers",
+                "ravdess:01",
+                "--val-speakers",
+                "ravdess:02"
+            ])
+            .validating()
+        );
+        // Validation asked for with named test speakers but nobody to validate on.
+        let args = parse(&["--validate", "--test-speakers", "ravdess:01"]);
+        let err = split_assignments(&args, &clips(3)).unwrap_err();
+        assert!(err.to_string().contains("--val-speakers"), "{err}");
     }
 }

@@ -6,10 +6,10 @@
 #   bash scripts/train-shipped-model.sh [RAVDESS_DIR] [SEED]
 #
 # RAVDESS only (CC BY-NC-SA 4.0; TESS's CC BY-NC-ND 4.0 forbids derivatives such as
-# weights), speaker-independent: trained on actors 01-14, early stopping on 15-16, tested
-# on 17-20 (never heard). One CPU thread, so that the run repeats exactly; about 3 minutes
-# of training (2.4 min for seed 42 beside two other jobs, 2026-12-06). Replaces the
-# committed model: review `git diff --stat` before committing.
+# weights), speaker-independent: trained on actors 01-16 (no validation split: train's
+# default), tested on 17-20 (never heard). One CPU thread, so that the run repeats exactly;
+# a few minutes of training. Replaces the committed model: review `git diff --stat` before
+# committing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:-../shared/corpus/RAVDESS}
@@ -17,11 +17,13 @@ SEED=${2:-42}
 RUN=runs/shipped-s$SEED
 cargo build --release --example train --example export_model --example evaluate
 # train's defaults (docs/results.md, "Unseen speakers"): the half-width CNN-BLSTM-attention,
-# per-speaker band standardisation with random histories and a population prior, and the
-# moving average of the weights (--ema 0.99, warmed up: see crates/ser-models/src/ema.rs).
+# per-speaker band standardisation with random histories and a population prior, the
+# moving average of the weights (--ema 0.99, warmed up: see crates/ser-models/src/ema.rs),
+# speaker-adversarial training (--speaker-adversary 0.5) and no validation split: every
+# actor but the test ones trains for 14 epochs and the last weight average is kept.
 RAYON_NUM_THREADS=1 target/release/examples/train --data "$DATA" --split speaker \
     --test-speakers ravdess:17,ravdess:18,ravdess:19,ravdess:20 \
-    --val-speakers ravdess:15,ravdess:16 --seed "$SEED" --cache runs/cache --out "$RUN"
+    --seed "$SEED" --cache runs/cache --out "$RUN"
 target/release/examples/export_model --run "$RUN" --out "$RUN-f16" --dtype f16 --copy-split --overwrite
 echo "== f32 (as trained), test actors 17-20"
 target/release/examples/evaluate --run "$RUN" --data "$DATA"
