@@ -9,8 +9,8 @@
 //! ```
 //!
 //! Without `--run` the shipped model is evaluated (its weights derive from RAVDESS and are
-//! under CC BY-NC-SA 4.0, see docs/model-card.md); it was trained on RAVDESS actors 01–14
-//! and validated on 15–16, so only the other actors' figures are speaker-independent.
+//! under CC BY-NC-SA 4.0, see docs/model-card.md); it was trained on RAVDESS actors 01–16
+//! (17–20 are its test actors), so only the figures of actors 17 and up are speaker-independent.
 //!
 //! `--split test` (the default when the run has a `split.csv`) evaluates only the files
 //! the run held out for testing; `--split all` every labelled file under `--data`. Audio is

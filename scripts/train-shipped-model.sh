@@ -18,9 +18,9 @@ RUN=runs/shipped-s$SEED
 cargo build --release --example train --example export_model --example evaluate
 # train's defaults (docs/results.md, "Unseen speakers"): the half-width CNN-BLSTM-attention,
 # per-speaker band standardisation with random histories and a population prior, the
-# moving average of the weights (--ema 0.99, warmed up: see crates/ser-models/src/ema.rs),
-# speaker-adversarial training (--speaker-adversary 0.5) and no validation split: every
-# actor but the test ones trains for 14 epochs and the last weight average is kept.
+# moving average of the weights (--ema 0.99, warmed up: see crates/ser-models/src/ema.rs)
+# and no validation split: every actor but the test ones trains for 14 epochs and the
+# last weight average is kept.
 RAYON_NUM_THREADS=1 target/release/examples/train --data "$DATA" --split speaker \
     --test-speakers ravdess:17,ravdess:18,ravdess:19,ravdess:20 \
     --seed "$SEED" --cache runs/cache --out "$RUN"

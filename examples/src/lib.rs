@@ -228,8 +228,8 @@ pub fn recognizer(run: Option<&Path>, device: &str) -> Result<ser_models::Recogn
             .with_context(|| format!("loading the run {}", dir.display()))?,
         None => {
             eprintln!(
-                "shipped model: CNN-BLSTM-attention trained on RAVDESS actors 01-14 (validation \
-                 15-16); weights CC BY-NC-SA 4.0 (non-commercial), see docs/model-card.md"
+                "shipped model: CNN-BLSTM-attention trained on RAVDESS actors 01-16; weights \
+                 CC BY-NC-SA 4.0 (non-commercial), see docs/model-card.md"
             );
             ser_models::Recognizer::shipped(&device)?
         }

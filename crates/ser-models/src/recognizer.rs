@@ -138,7 +138,7 @@ impl Recognizer {
     }
 
     /// The model that ships inside this crate (feature `shipped-model`, on by default): the
-    /// CNN-BLSTM-attention trained on RAVDESS actors 01–14, stored as `f16`, with no file or
+    /// CNN-BLSTM-attention trained on RAVDESS actors 01–16, stored as `f16`, with no file or
     /// network needed. **Its weights are under CC BY-NC-SA 4.0** (they derive from RAVDESS):
     /// non-commercial use, share-alike, with attribution. Its accuracy on actors it never
     /// heard, its training command and its limits are in `docs/model-card.md`.
