@@ -12,12 +12,12 @@
 //! **Folds.** RAVDESS's actors under `--data` (odd numbers are men, even women) are sorted
 //! by number, the men and the women apart; each list is cut into `--folds` consecutive
 //! blocks of equal size, and fold `i` tests on block `i` of the men and block `i` of the
-//! women. For actors 01–20 and 5 folds that is fold 1 = 01–04, fold 2 = 05–08, …,
-//! fold 5 = 17–20: two men and two women each, every actor tested exactly once; all
-//! other actors train (16 of 20), for `--epochs` epochs, as `train` does by default. With
-//! `--validate`, the validation actors (early stopping) are the first man and the first
-//! woman of the next fold's block (fold 5 takes fold 1's): 05 and 06 for fold 1, …, 01 and
-//! 02 for fold 5, and they do not train. Both lists must divide by `--folds` and leave at least two men and
+//! women. For actors 01–20 and 5 folds that is fold 1 = 01–04, fold 2 = 05–08, …, fold 5 =
+//! 17–20: two men and two women each, every actor tested exactly once; all other actors
+//! train (16 of 20), for `--epochs` epochs, as `train` does by default. With `--validate`,
+//! the validation actors (early stopping) are the first man and the first woman of the next
+//! fold's block (fold 5 takes fold 1's): 05 and 06 for fold 1, …, 01 and 02 for fold 5, and
+//! they do not train. Both lists must divide by `--folds` and leave at least two men and
 //! two women outside each test block. Other corpora given with `--data` (TESS, CREMA-D, …)
 //! only ever train: their speakers are in no fold's validation or test split, so every
 //! figure is on RAVDESS actors the model never heard.

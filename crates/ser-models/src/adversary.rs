@@ -20,7 +20,8 @@ use crate::params::ParamStore;
 /// The prefix of the speaker head's variables in the optimizer's state.
 pub(crate) const PREFIX: &str = "adversary.";
 
-/// Settings of the speaker adversary ([`TrainConfig::speaker_adversary`](crate::train::TrainConfig::speaker_adversary)).
+/// Settings of the speaker adversary
+/// ([`TrainConfig::speaker_adversary`](crate::train::TrainConfig::speaker_adversary)).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SpeakerAdversary {
     /// `λ`: the weight of the reversed speaker gradient in the encoder (the speaker head

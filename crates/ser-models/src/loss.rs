@@ -1,6 +1,6 @@
 //! The training loss: cross-entropy, optionally weighted per class and with label
-//! smoothing, and the balanced class weights that weighting uses. (The L2 penalty on the weights is the model's,
-//! [`Model::l2_penalty`](crate::Model::l2_penalty).)
+//! smoothing, and the balanced class weights that weighting uses. (The L2 penalty on the
+//! weights is the model's, [`Model::l2_penalty`](crate::Model::l2_penalty).)
 
 use candle_core::{D, Tensor};
 

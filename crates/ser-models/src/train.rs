@@ -1,8 +1,8 @@
 //! Training: [`Trainer`] with its settings ([`TrainConfig`], [`LrSchedule`]), progress
 //! reports ([`Event`]) and checkpoints. The batches it reads ([`BatchSource`],
-//! [`Dataset`]), the loss ([`cross_entropy`], [`smoothed_cross_entropy`], [`balanced_class_weights`]) and evaluation
-//! ([`predict`], [`evaluate_loss`], [`Predictions`]) live in their own modules and are
-//! re-exported here.
+//! [`Dataset`]), the loss ([`cross_entropy`], [`smoothed_cross_entropy`],
+//! [`balanced_class_weights`]) and evaluation ([`predict`], [`evaluate_loss`],
+//! [`Predictions`]) live in their own modules and are re-exported here.
 //!
 //! [`Trainer`] runs Adam on a [`Model`] over any [`BatchSource`] (a streaming
 //! [`ser_datasets::Loader`] or spectrograms in memory, [`Dataset`]) with the L2 penalty,
@@ -17,12 +17,12 @@
 //! included), `optimizer.safetensors` (Adam's moments), `best.safetensors` (the weights of
 //! the best epoch), `average.safetensors` (the [weight average](crate::ema) with
 //! [`TrainConfig::ema`]), `adversary.safetensors` (the speaker head of
-//! [`TrainConfig::speaker_adversary`]) and `state.json` (epoch, step, learning rate, best loss, patience,
-//! history, seed). They are written as one unit: into a temporary folder, which is then
-//! renamed to `gen-NNNNNN` inside the checkpoint directory, after which older generations
-//! and leftovers are removed. A process killed at any moment therefore leaves the last
-//! checkpoint or the new one whole, and [`Trainer::resume`] takes the newest whole one.
-//! The tensor files also carry the step in their metadata, so files mixed by hand from
+//! [`TrainConfig::speaker_adversary`]) and `state.json` (epoch, step, learning rate, best
+//! loss, patience, history, seed). They are written as one unit: into a temporary folder,
+//! which is then renamed to `gen-NNNNNN` inside the checkpoint directory, after which older
+//! generations and leftovers are removed. A process killed at any moment therefore leaves
+//! the last checkpoint or the new one whole, and [`Trainer::resume`] takes the newest whole
+//! one. The tensor files also carry the step in their metadata, so files mixed by hand from
 //! two checkpoints are refused on resume.
 
 use std::collections::{BTreeMap, HashMap};
