@@ -261,6 +261,19 @@ pub fn prepare_for(
 /// One augmented training clip: its id (`SOURCE#augN`), class index and log-mel.
 pub type AugmentedCopy = (PathBuf, usize, Array2<f32>);
 
+/// What separates an augmented copy's source from its number in its id.
+const AUGMENTED_MARK: &str = "#aug";
+
+/// The clip a training item's id comes from: the source of an augmented copy
+/// (`SOURCE#augN`, see [`oversample`]), or the id itself.
+pub fn augmented_source(id: &Path) -> PathBuf {
+    let s = id.to_string_lossy();
+    match s.rsplit_once(AUGMENTED_MARK) {
+        Some((source, _)) => PathBuf::from(source),
+        None => id.to_path_buf(),
+    }
+}
+
 /// Augmented copies that bring every class of `train` up to `target` clips (default: the
 /// largest class), by an [`OversamplingPlan`] seeded with `seed`: each copy is its source
 /// decoded again, put through the research's waveform pipeline
@@ -310,7 +323,7 @@ pub fn oversample(
                 .with_context(|| format!("featurizing an augmented copy of {}", path.display()))?;
             pb.inc(1);
             let mut id = path.as_os_str().to_owned();
-            id.push(format!("#aug{}", entry.copy()));
+            id.push(format!("{AUGMENTED_MARK}{}", entry.copy()));
             Ok((PathBuf::from(id), class, mel))
         })
         .collect::<Result<Vec<_>>>()?;

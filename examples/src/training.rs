@@ -11,8 +11,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use indicatif::{MultiProgress, ProgressBar};
 use ser_datasets::{
-    Assignment, Counts, Overwrite, Split, SplitFractions, SplitLookup, check_no_speaker_leak,
-    random_split, read_manifest, relative_to_roots, speaker_split, undersample, write_manifest,
+    Assignment, Counts, Overwrite, Split, SplitFractions, SplitLookup, Utterance,
+    check_no_speaker_leak, random_split, read_manifest, relative_to_roots, speaker_split,
+    undersample, write_manifest,
 };
 use ser_dsp::LogMelConfig;
 use ser_models::features::{BandStats, fit_normalization};
@@ -26,8 +27,8 @@ use ser_models::{Architecture, InputMode, Model, ModelConfig, parse_device};
 
 use crate::plot::{draw_confusion, draw_curves};
 use crate::runs::{
-    SpeakerHistory, bar, corpus_of, dataset, featurize, labelled, oversample, speaker_key,
-    standardize_by_speaker,
+    SpeakerHistory, augmented_source, bar, corpus_of, dataset, featurize, labelled, oversample,
+    speaker_key, standardize_by_speaker,
 };
 
 /// Where a training run's messages and progress bars go.
@@ -336,6 +337,33 @@ impl TrainArgs {
     }
 }
 
+/// The number of speakers among the training clips `tr`, and the speaker (0.. in the order
+/// of their keys) of each training item in `ids` (augmented copies are their source's).
+fn speakers_of(tr: &[&Utterance], ids: &[PathBuf]) -> Result<(usize, HashMap<PathBuf, usize>)> {
+    let index: BTreeMap<String, usize> = tr
+        .iter()
+        .map(|u| speaker_key(u))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, i))
+        .collect();
+    let of_path: HashMap<&Path, usize> = tr
+        .iter()
+        .map(|u| (u.path.as_path(), index[&speaker_key(u)]))
+        .collect();
+    let speakers = ids
+        .iter()
+        .map(|id| {
+            of_path
+                .get(augmented_source(id).as_path())
+                .map(|&k| (id.clone(), k))
+                .with_context(|| format!("the speaker of training item {}", id.display()))
+        })
+        .collect::<Result<_>>()?;
+    Ok((index.len(), speakers))
+}
+
 /// A split must train something and measure it: refused when it leaves no training clip,
 /// or neither validation nor test clips (a one-speaker corpus under a speaker split).
 pub fn check_measured(assignments: &[Assignment]) -> Result<()> {
@@ -616,11 +644,10 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
         for (id, class, mut mel) in copies {
             if let Some(stats) = &speaker_stats {
                 // A copy is standardised as its source clip was, by its speaker's statistics.
-                let source = id.to_string_lossy();
-                let source = source.rsplit_once("#aug").map_or(&*source, |(s, _)| s);
+                let source = augmented_source(&id);
                 let u = tr
                     .iter()
-                    .find(|u| u.path.to_string_lossy() == source)
+                    .find(|u| u.path == source)
                     .with_context(|| format!("the source of augmented copy {}", id.display()))?;
                 mel = match &mut history {
                     Some(h) => h.standardize(u, &u.path, &mel)?,
@@ -636,32 +663,12 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
     // Re-checked: every copy has the shape of the clips it joins.
     let train = Dataset::with_ids(train.features, train.labels, train.ids, args.batch_size)?
         .shuffled(args.seed);
-    // Each training item's speaker, 0.. in the order of their keys (augmented copies,
-    // `path#augN`, are their source's).
-    let speaker_index: BTreeMap<String, usize> = tr
-        .iter()
-        .map(|u| speaker_key(u))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .enumerate()
-        .map(|(i, k)| (k, i))
-        .collect();
-    let speaker_of_path: HashMap<&Path, usize> = tr
-        .iter()
-        .map(|u| (u.path.as_path(), speaker_index[&speaker_key(u)]))
-        .collect();
-    let train_speakers = train
-        .ids
-        .iter()
-        .map(|id| {
-            let s = id.to_string_lossy();
-            let source = s.rsplit_once("#aug").map_or(&*s, |(p, _)| p);
-            speaker_of_path
-                .get(Path::new(source))
-                .map(|&k| (id.clone(), k))
-                .with_context(|| format!("the speaker of training item {}", id.display()))
-        })
-        .collect::<Result<HashMap<PathBuf, usize>>>()?;
+    // Each training item's speaker, for the speaker adversary only.
+    let (n_speakers, train_speakers) = if args.speaker_adversary != 0.0 {
+        speakers_of(&tr, &train.ids)?
+    } else {
+        (0, HashMap::new())
+    };
     let val = dataset(va.iter().copied(), &feats, args.batch_size)?;
     let test = dataset(te.iter().copied(), &feats, args.batch_size)?;
 
@@ -738,10 +745,7 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
         },
         label_smoothing: args.label_smoothing,
         speaker_adversary: (args.speaker_adversary != 0.0).then(|| {
-            ser_models::adversary::SpeakerAdversary::new(
-                args.speaker_adversary,
-                speaker_index.len(),
-            )
+            ser_models::adversary::SpeakerAdversary::new(args.speaker_adversary, n_speakers)
         }),
         seed: args.seed,
         ..TrainConfig::default()
