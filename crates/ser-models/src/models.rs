@@ -99,6 +99,8 @@ struct Head {
     dropout: Dropout,
     hidden: Vec<Linear>,
     out: Linear,
+    /// The width of the representation it reads.
+    in_dim: usize,
 }
 
 impl Head {
@@ -113,6 +115,7 @@ impl Head {
             dropout: Dropout::new(cfg.dropout, &format!("{}head", vb.prefix())),
             hidden,
             out: linear(d, cfg.classes, true, vb.pp("out"))?,
+            in_dim,
         })
     }
 
@@ -130,7 +133,6 @@ impl Head {
 pub struct Cnn {
     blocks: Vec<ConvBlock>,
     head: Head,
-    embedding_dim: usize,
 }
 
 impl Cnn {
@@ -148,7 +150,6 @@ impl Cnn {
         Ok(Self {
             blocks,
             head: Head::new(c, cfg, &vb)?,
-            embedding_dim: c,
         })
     }
 }
@@ -159,7 +160,7 @@ impl Classifier for Cnn {
     }
 
     fn embedding_dim(&self) -> Option<usize> {
-        Some(self.embedding_dim)
+        Some(self.head.in_dim)
     }
 
     fn forward_embedded_t(&self, xs: &Tensor, mode: Mode) -> candle_core::Result<(Tensor, Tensor)> {
@@ -205,7 +206,6 @@ pub struct Recurrent {
     rnn: Vec<Rnn>,
     pooling: Pooling,
     head: Head,
-    embedding_dim: usize,
 }
 
 impl Recurrent {
@@ -256,7 +256,6 @@ impl Recurrent {
             rnn,
             pooling,
             head: Head::new(d, cfg, &vb)?,
-            embedding_dim: d,
         })
     }
 }
@@ -267,7 +266,7 @@ impl Classifier for Recurrent {
     }
 
     fn embedding_dim(&self) -> Option<usize> {
-        Some(self.embedding_dim)
+        Some(self.head.in_dim)
     }
 
     fn forward_embedded_t(&self, xs: &Tensor, mode: Mode) -> candle_core::Result<(Tensor, Tensor)> {
