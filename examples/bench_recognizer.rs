@@ -27,9 +27,11 @@ static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// A run directory (default: the shipped model).
+    /// A run directory written by the train example; repeat it for the ensemble of runs
+    /// trained alike from other seeds (the mean of their probabilities). Default: the
+    /// shipped model.
     #[arg(long)]
-    run: Option<PathBuf>,
+    run: Vec<PathBuf>,
     /// Timed repetitions of the one-window figures.
     #[arg(long, default_value_t = 200)]
     iters: usize,
@@ -59,7 +61,7 @@ fn main() {
         if args.iters == 0 {
             bail!("--iters must be at least 1");
         }
-        let recognizer = recognizer(args.run.as_deref(), "cpu")?;
+        let recognizer = recognizer(&args.run, "cpu")?;
         let clip = ser_audio_io::load(repo_path("fixtures/audio/speech_long_16k.wav")?)?;
         let window = Audio::new(clip.samples()[..48_000].to_vec(), 16_000)?;
         let (mut feat, mut fwd, mut both) = (Vec::new(), Vec::new(), Vec::new());

@@ -517,36 +517,6 @@ fn fold_result(
     })
 }
 
-/// The mean of several models' probabilities for the same clips (in the same order).
-fn mean_probabilities(members: &[&Predictions]) -> Result<Predictions> {
-    let first = members
-        .first()
-        .context("an ensemble needs at least one member")?;
-    for m in members {
-        if m.ids != first.ids || m.labels != first.labels {
-            bail!("ensemble members predicted different clips");
-        }
-    }
-    let n = members.len() as f32;
-    let probabilities = (0..first.ids.len())
-        .map(|i| {
-            let mut row = vec![0.0f32; first.probabilities[i].len()];
-            for m in members {
-                for (r, p) in row.iter_mut().zip(&m.probabilities[i]) {
-                    *r += p / n;
-                }
-            }
-            row
-        })
-        .collect();
-    Ok(Predictions {
-        probabilities,
-        labels: first.labels.clone(),
-        ids: first.ids.clone(),
-        loss: f64::NAN,
-    })
-}
-
 /// The figures of `fold` for the ensemble of the fold models `dirs` (one per member
 /// cross-validation): the mean of their class probabilities, scored as one model.
 fn ensemble_result(
@@ -568,9 +538,9 @@ fn ensemble_result(
             fold.fold
         );
     }
-    let speaker = mean_probabilities(&members.iter().map(|m| &m.speaker).collect::<Vec<_>>())?;
+    let speaker = Predictions::mean(&members.iter().map(|m| &m.speaker).collect::<Vec<_>>())?;
     let one: Option<Vec<&Predictions>> = members.iter().map(|m| m.one_clip.as_ref()).collect();
-    let one_clip = one.map(|o| mean_probabilities(&o)).transpose()?;
+    let one_clip = one.map(|o| Predictions::mean(&o)).transpose()?;
     scores(
         fold,
         &test,
@@ -860,29 +830,6 @@ mod tests {
         assert!(assign_folds(&ravdess(20), 10).is_ok());
         let err = assign_folds(&ravdess(4), 2).unwrap_err().to_string();
         assert!(err.contains("none would train"), "{err}");
-    }
-
-    fn preds(rows: Vec<Vec<f32>>, ids: &[&str]) -> Predictions {
-        Predictions {
-            labels: vec![0; rows.len()],
-            probabilities: rows,
-            ids: ids.iter().map(PathBuf::from).collect(),
-            loss: 0.0,
-        }
-    }
-
-    #[test]
-    fn an_ensemble_averages_probabilities_of_the_same_clips() {
-        let a = preds(vec![vec![0.9, 0.1], vec![0.2, 0.8]], &["x", "y"]);
-        let b = preds(vec![vec![0.3, 0.7], vec![0.6, 0.4]], &["x", "y"]);
-        let m = mean_probabilities(&[&a, &b]).unwrap();
-        let close = |u: &[f32], v: &[f32]| u.iter().zip(v).all(|(p, q)| (p - q).abs() < 1e-6);
-        assert!(close(&m.probabilities[0], &[0.6, 0.4]));
-        assert!(close(&m.probabilities[1], &[0.4, 0.6]));
-        assert_eq!(m.predicted(), vec![0, 1]);
-        let other = preds(vec![vec![0.3, 0.7], vec![0.6, 0.4]], &["x", "z"]);
-        assert!(mean_probabilities(&[&a, &other]).is_err());
-        assert!(mean_probabilities(&[]).is_err());
     }
 
     #[test]

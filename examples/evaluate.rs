@@ -26,7 +26,7 @@ use ser_datasets::{Split, SplitLookup, read_manifest};
 use ser_examples::runs::{corpus_of, dataset, featurize, labelled, prepare_for};
 use ser_examples::{recognizer, run};
 use ser_models::parse_device;
-use ser_models::train::predict;
+use ser_models::train::predict_mean;
 
 #[global_allocator]
 static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
@@ -43,9 +43,11 @@ enum Which {
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// The run directory written by the train example (default: the shipped model).
+    /// A run directory written by the train example; repeat it for the ensemble of runs
+    /// trained alike from other seeds (the mean of their probabilities). Default: the
+    /// shipped model.
     #[arg(long)]
-    run: Option<PathBuf>,
+    run: Vec<PathBuf>,
     /// Corpus folders.
     #[arg(long, required = true)]
     data: Vec<PathBuf>,
@@ -67,9 +69,22 @@ fn main() {
     run(|| {
         let args = Args::parse();
         let (_, device_desc) = parse_device(&args.device)?;
-        let (cfg, model) = recognizer(args.run.as_deref(), &args.device)?.into_parts();
+        let (cfg, models) = recognizer(&args.run, &args.device)?.into_parts();
         let (mut utterances, _) = labelled(&args.data)?;
-        let split_csv = args.run.as_ref().map(|r| r.join("split.csv"));
+        let split_csv = args.run.first().map(|r| r.join("split.csv"));
+        // An ensemble's members are tested on one split: their split.csv files agree.
+        if let Some(first) = split_csv.as_ref().filter(|p| p.exists()) {
+            let ours = std::fs::read(first)?;
+            for r in &args.run[1..] {
+                if std::fs::read(r.join("split.csv")).ok().as_ref() != Some(&ours) {
+                    bail!(
+                        "{} was split otherwise than {}: an ensemble is tested on one split",
+                        r.display(),
+                        args.run[0].display()
+                    );
+                }
+            }
+        }
         let which = args
             .split
             .unwrap_or(if split_csv.as_ref().is_some_and(|p| p.exists()) {
@@ -111,7 +126,7 @@ fn main() {
         // A speaker-standardised model sees each speaker's clips by their statistics.
         let feats = prepare_for(&cfg.model, &utterances, feats)?;
         let data = dataset(&utterances, &feats, 64)?;
-        let preds = predict(&model, &data)?;
+        let preds = predict_mean(&models, &data)?;
         let corpora = corpus_of(&utterances);
         let group = |p: &Path| {
             corpora

@@ -48,9 +48,11 @@ static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// A run directory written by the train example (default: the shipped model).
+    /// A run directory written by the train example; repeat it for the ensemble of runs
+    /// trained alike from other seeds (the mean of their probabilities). Default: the
+    /// shipped model.
     #[arg(long)]
-    run: Option<PathBuf>,
+    run: Vec<PathBuf>,
     /// Audio files.
     #[arg(required_unless_present = "live")]
     files: Vec<PathBuf>,
@@ -140,7 +142,7 @@ fn main() {
             ..TimelineConfig::default()
         };
         if args.live {
-            let recognizer = recognizer(args.run.as_deref(), &args.device)?;
+            let recognizer = recognizer(&args.run, &args.device)?;
             return live::run(&recognizer, &config);
         }
         if args.plot.is_some() && args.files.len() != 1 {
@@ -151,7 +153,7 @@ fn main() {
                 bail!("{} exists; pass --overwrite to replace it", png.display());
             }
         }
-        let recognizer = recognizer(args.run.as_deref(), &args.device)?;
+        let recognizer = recognizer(&args.run, &args.device)?;
         config.validate(recognizer.sample_rate())?;
         if args.csv {
             println!("{}", csv_header());

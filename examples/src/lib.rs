@@ -216,23 +216,24 @@ pub fn write_rgb_png(
     })
 }
 
-/// The recognizer of the run folder `run`, or the shipped model (saying on stderr what it
-/// was trained on and under which licence), on the device named `device`.
+/// The recognizer of the run folders `runs` (one run, or the ensemble of several trained
+/// alike: [`ser_models::Recognizer::from_runs`]), or with none the shipped model (saying on
+/// stderr what it was trained on and under which licence), on the device named `device`.
 ///
 /// # Errors
 /// An unknown device; a run that cannot be loaded, named.
-pub fn recognizer(run: Option<&Path>, device: &str) -> Result<ser_models::Recognizer> {
+pub fn recognizer(runs: &[PathBuf], device: &str) -> Result<ser_models::Recognizer> {
     let (device, _) = ser_models::parse_device(device)?;
-    Ok(match run {
-        Some(dir) => ser_models::Recognizer::from_run(dir, &device)
-            .with_context(|| format!("loading the run {}", dir.display()))?,
-        None => {
-            eprintln!(
-                "shipped model: CNN-BLSTM-attention trained on RAVDESS actors 01-16; weights \
-                 CC BY-NC-SA 4.0 (non-commercial), see docs/model-card.md"
-            );
-            ser_models::Recognizer::shipped(&device)?
-        }
+    Ok(if runs.is_empty() {
+        eprintln!(
+            "shipped model: CNN-BLSTM-attention trained on RAVDESS actors 01-16; weights \
+             CC BY-NC-SA 4.0 (non-commercial), see docs/model-card.md"
+        );
+        ser_models::Recognizer::shipped(&device)?
+    } else {
+        let names: Vec<String> = runs.iter().map(|r| r.display().to_string()).collect();
+        ser_models::Recognizer::from_runs(runs, &device)
+            .with_context(|| format!("loading the run {}", names.join(" + ")))?
     })
 }
 

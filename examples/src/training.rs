@@ -270,6 +270,15 @@ pub struct TrainArgs {
     /// research's 128 × 128 image). Recorded in config.json, so evaluate and predict use it.
     #[arg(long, default_value_t = 512)]
     pub hop_length: usize,
+    /// Seconds of audio per spectrogram: each trimmed utterance is padded (symmetrically)
+    /// or cut to it (the research's 3; RAVDESS's trimmed utterances last 1.7 s on average,
+    /// at most 3.4). Recorded in config.json, so evaluate and predict use it.
+    #[arg(long, default_value_t = 3.0, value_parser = parse_duration)]
+    pub duration: f32,
+    /// FFT window of the log-mel in samples at 16 kHz (the research's 2048: 128 ms).
+    /// Recorded in config.json, so evaluate and predict use it.
+    #[arg(long, default_value_t = 2048, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(64..=8192))]
+    pub n_fft: usize,
     /// Mel bands of the log-mel (the research's 128). Recorded in config.json, so evaluate
     /// and predict use it.
     #[arg(long, default_value_t = 128, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(8..=256))]
@@ -304,6 +313,16 @@ pub struct TrainArgs {
     pub overwrite: bool,
 }
 
+/// `--duration`: seconds in [0.5, 30].
+fn parse_duration(s: &str) -> std::result::Result<f32, String> {
+    let secs: f32 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.5..=30.0).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!("{secs} s is not in [0.5, 30] seconds"))
+    }
+}
+
 /// `train`'s epochs without validation ([`TrainArgs::epochs`]): about where early stopping
 /// on two validation actors kept the weight average in the cross-validation (epochs 8–17).
 pub const EPOCHS_WITHOUT_VALIDATION: usize = 14;
@@ -330,6 +349,8 @@ impl TrainArgs {
     /// The log-mel settings of `--hop-length` and `--n-mels` (the rest as the research).
     pub fn logmel(&self) -> LogMelConfig {
         LogMelConfig {
+            n_fft: self.n_fft,
+            duration_secs: Some(self.duration),
             hop_length: self.hop_length,
             n_mels: self.n_mels,
             ..LogMelConfig::default()

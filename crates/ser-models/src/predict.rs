@@ -1,5 +1,7 @@
 //! A model run over a [`BatchSource`] in evaluation mode: class probabilities for every
-//! item ([`predict`], [`Predictions`]) and the mean loss and accuracy ([`evaluate_loss`]).
+//! item ([`predict`], [`Predictions`]) and the mean loss and accuracy ([`evaluate_loss`]);
+//! an ensemble of models, scored by the mean of their probabilities ([`predict_mean`],
+//! [`Predictions::mean`]).
 
 use std::path::{Path, PathBuf};
 
@@ -74,6 +76,58 @@ impl Predictions {
         right as f64 / self.labels.len().max(1) as f64
     }
 
+    /// The ensemble of several models' predictions of the same items: the mean of their
+    /// probabilities, with the mean cross-entropy of that mean.
+    ///
+    /// # Errors
+    /// [`Error::NothingToPredict`] for no member; [`Error::Config`] when the members
+    /// predicted other items, in another order, with other labels or other classes.
+    pub fn mean(members: &[&Predictions]) -> Result<Predictions> {
+        let first = members.first().ok_or(Error::NothingToPredict)?;
+        let classes = first.probabilities.first().map_or(0, Vec::len);
+        for (i, m) in members.iter().enumerate() {
+            if m.ids != first.ids
+                || m.labels != first.labels
+                || m.probabilities.iter().any(|p| p.len() != classes)
+            {
+                return Err(Error::config(
+                    "ensemble",
+                    format!("member {}", i + 1),
+                    "predicted other items or classes than member 1",
+                ));
+            }
+        }
+        let n = members.len() as f32;
+        let probabilities: Vec<Vec<f32>> = (0..first.ids.len())
+            .map(|i| {
+                let mut row = vec![0.0f32; classes];
+                for m in members {
+                    for (r, p) in row.iter_mut().zip(&m.probabilities[i]) {
+                        *r += p;
+                    }
+                }
+                row.iter_mut().for_each(|r| *r /= n);
+                row
+            })
+            .collect();
+        let loss = probabilities
+            .iter()
+            .zip(&first.labels)
+            .map(|(p, &l)| {
+                -f64::from(p.get(l).copied().unwrap_or(0.0))
+                    .max(f64::MIN_POSITIVE)
+                    .ln()
+            })
+            .sum::<f64>()
+            / first.labels.len().max(1) as f64;
+        Ok(Predictions {
+            probabilities,
+            labels: first.labels.clone(),
+            ids: first.ids.clone(),
+            loss,
+        })
+    }
+
     /// The classification report, with per-group figures when `group_of` names each
     /// item's group (e.g. its corpus).
     ///
@@ -130,4 +184,50 @@ pub fn predict(model: &Model, data: &dyn BatchSource) -> Result<Predictions> {
     }
     out.loss = sum_loss / out.labels.len() as f64;
     Ok(out)
+}
+
+/// Runs each of `models` (an ensemble: the same inputs, the same classes) over `data` and
+/// averages their probabilities ([`Predictions::mean`]); one model is [`predict`].
+///
+/// # Errors
+/// As [`predict`] and [`Predictions::mean`] ([`Error::NothingToPredict`] for no model).
+pub fn predict_mean(models: &[Model], data: &dyn BatchSource) -> Result<Predictions> {
+    let each = models
+        .iter()
+        .map(|m| predict(m, data))
+        .collect::<Result<Vec<_>>>()?;
+    Predictions::mean(&each.iter().collect::<Vec<_>>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn preds(rows: Vec<Vec<f32>>, ids: &[&str]) -> Predictions {
+        Predictions {
+            labels: vec![0; rows.len()],
+            probabilities: rows,
+            ids: ids.iter().map(PathBuf::from).collect(),
+            loss: 0.0,
+        }
+    }
+
+    #[test]
+    fn an_ensemble_averages_probabilities_of_the_same_items() {
+        let a = preds(vec![vec![0.9, 0.1], vec![0.2, 0.8]], &["x", "y"]);
+        let b = preds(vec![vec![0.3, 0.7], vec![0.6, 0.4]], &["x", "y"]);
+        let m = Predictions::mean(&[&a, &b]).unwrap();
+        let close = |u: &[f32], v: &[f32]| u.iter().zip(v).all(|(p, q)| (p - q).abs() < 1e-6);
+        assert!(close(&m.probabilities[0], &[0.6, 0.4]));
+        assert!(close(&m.probabilities[1], &[0.4, 0.6]));
+        assert_eq!(m.predicted(), vec![0, 1]);
+        // The cross-entropy of the mean: labels 0 and 0, probabilities 0.6 and 0.4.
+        let ce = -(0.6f64.ln() + 0.4f64.ln()) / 2.0;
+        assert!((m.loss - ce).abs() < 1e-6, "{}", m.loss);
+        let other = preds(vec![vec![0.3, 0.7], vec![0.6, 0.4]], &["x", "z"]);
+        assert!(Predictions::mean(&[&a, &other]).is_err());
+        let fewer = preds(vec![vec![0.3], vec![0.6]], &["x", "y"]);
+        assert!(Predictions::mean(&[&a, &fewer]).is_err());
+        assert!(Predictions::mean(&[]).is_err());
+    }
 }

@@ -1,6 +1,7 @@
-//! [`Recognizer`]: a trained model with the features it was trained on, ready for audio —
-//! one utterance ([`Recognizer::classify`]), any length ([`Recognizer::timeline`],
-//! [`Recognizer::timeline_file`]) or a live stream ([`Recognizer::stream`]).
+//! [`Recognizer`]: a trained model (or an ensemble of models trained alike) with the
+//! features it was trained on, ready for audio — one utterance ([`Recognizer::classify`]),
+//! any length ([`Recognizer::timeline`], [`Recognizer::timeline_file`]) or a live stream
+//! ([`Recognizer::stream`]).
 
 use std::path::Path;
 
@@ -78,11 +79,16 @@ impl Prediction {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
+/// An ensemble ([`Recognizer::ensemble`], [`Recognizer::from_runs`]) is several models
+/// with the same features and architecture (trained from other seeds): each input is
+/// classified by the mean of their probabilities, at the cost of one model per member.
+///
 /// Recognizers are `Send + Sync`: one can serve many threads.
 #[derive(Debug)]
 pub struct Recognizer {
     config: RunConfig,
-    model: Model,
+    /// The members, at least one, all with the model configuration of `config`.
+    models: Vec<Model>,
     logmel: LogMel,
     gate: SpeechGate,
 }
@@ -93,19 +99,39 @@ impl Recognizer {
     /// # Errors
     /// [`Error::Config`] when the configuration is inconsistent or is not the model's.
     pub fn new(config: RunConfig, model: Model) -> Result<Self> {
+        Self::ensemble(config, vec![model])
+    }
+
+    /// A recognizer that classifies by the mean probabilities of `models`: models of one
+    /// architecture, input and training set statistics (the run configuration's model,
+    /// `config.model`), e.g. the same recipe trained from several seeds.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for no model, an inconsistent configuration, or a model that is
+    /// not the one the configuration describes (naming the member).
+    pub fn ensemble(config: RunConfig, models: Vec<Model>) -> Result<Self> {
         config.validate()?;
-        if model.config() != &config.model {
+        if models.is_empty() {
             return Err(Error::config(
-                "model",
-                format!("{:?}", model.config().architecture),
-                "is not the model the run configuration describes",
+                "models",
+                0,
+                "an ensemble needs at least one model",
             ));
+        }
+        for (i, model) in models.iter().enumerate() {
+            if model.config() != &config.model {
+                return Err(Error::config(
+                    "model",
+                    format!("member {} ({:?})", i + 1, model.config().architecture),
+                    "is not the model the run configuration describes",
+                ));
+            }
         }
         let logmel = LogMel::new(config.features)
             .map_err(|e| Error::config("features", format!("{:?}", config.features), e))?;
         Ok(Self {
             config,
-            model,
+            models,
             logmel,
             gate: SpeechGate::new(SpeechGateConfig::default())?,
         })
@@ -121,6 +147,42 @@ impl Recognizer {
         Self::new(config, model)
     }
 
+    /// The ensemble of the run directories `dirs` (as [`Recognizer::from_run`] loads each):
+    /// runs of one recipe on the same training set, trained from different seeds. The first
+    /// run's configuration is the recognizer's.
+    ///
+    /// # Errors
+    /// As [`load_run`]; [`Error::Config`] for no run, or a run whose features or model
+    /// (architecture, input, training set statistics) differ from the first's, naming it.
+    pub fn from_runs<P: AsRef<Path>>(dirs: &[P], device: &Device) -> Result<Self> {
+        let mut runs = dirs.iter().map(|d| load_run(d.as_ref(), device));
+        let Some(first) = runs.next() else {
+            return Err(Error::config(
+                "runs",
+                0,
+                "an ensemble needs at least one run",
+            ));
+        };
+        let (config, first) = first?;
+        let mut models = vec![first];
+        for (dir, run) in dirs.iter().skip(1).zip(runs) {
+            let (theirs, model) = run?;
+            if theirs.features != config.features || theirs.model != config.model {
+                return Err(Error::config(
+                    "runs",
+                    dir.as_ref().display(),
+                    format!(
+                        "was trained with other features or another model (or training set) \
+                         than {}: an ensemble's members differ only in their seed",
+                        dirs[0].as_ref().display()
+                    ),
+                ));
+            }
+            models.push(model);
+        }
+        Self::ensemble(config, models)
+    }
+
     /// A recognizer from a run configuration (`config.json`'s text) and weights
     /// (safetensors bytes, any float dtype) held in memory; `name` is used in errors.
     ///
@@ -132,9 +194,26 @@ impl Recognizer {
         name: &Path,
         device: &Device,
     ) -> Result<Self> {
+        Self::from_bytes_ensemble(config_json, &[weights], name, device)
+    }
+
+    /// [`Recognizer::from_bytes`] of an ensemble: one run configuration and the weights of
+    /// each member (safetensors bytes of models of that configuration).
+    ///
+    /// # Errors
+    /// As [`Recognizer::from_bytes`]; [`Error::Config`] for no weights.
+    pub fn from_bytes_ensemble(
+        config_json: &str,
+        weights: &[&[u8]],
+        name: &Path,
+        device: &Device,
+    ) -> Result<Self> {
         let config = RunConfig::from_json(config_json, name)?;
-        let (config, model) = load_run_bytes(config, weights, name, device)?;
-        Self::new(config, model)
+        let models = weights
+            .iter()
+            .map(|w| load_run_bytes(config.clone(), w, name, device).map(|(_, m)| m))
+            .collect::<Result<Vec<_>>>()?;
+        Self::ensemble(config, models)
     }
 
     /// The model that ships inside this crate (feature `shipped-model`, on by default): the
@@ -147,7 +226,7 @@ impl Recognizer {
     /// Device errors (the embedded files are checked by the crate's tests).
     #[cfg(feature = "shipped-model")]
     pub fn shipped(device: &Device) -> Result<Self> {
-        Self::from_bytes(
+        Self::from_bytes_ensemble(
             crate::shipped::CONFIG_JSON,
             crate::shipped::WEIGHTS,
             Path::new(crate::shipped::NAME),
@@ -160,15 +239,20 @@ impl Recognizer {
         &self.config
     }
 
-    /// The model.
+    /// The model (an ensemble's first member; all have its configuration).
     pub fn model(&self) -> &Model {
-        &self.model
+        &self.models[0]
     }
 
-    /// The run configuration and the model, taken apart (for batch evaluation with
-    /// [`crate::train::predict`]).
-    pub fn into_parts(self) -> (RunConfig, Model) {
-        (self.config, self.model)
+    /// The models whose probabilities are averaged: one, or an ensemble's members.
+    pub fn models(&self) -> &[Model] {
+        &self.models
+    }
+
+    /// The run configuration and the models, taken apart (for batch evaluation with
+    /// [`crate::train::predict_mean`]).
+    pub fn into_parts(self) -> (RunConfig, Vec<Model>) {
+        (self.config, self.models)
     }
 
     /// The feature extractor, configured as in training.
@@ -232,10 +316,11 @@ impl Recognizer {
     /// # Errors
     /// [`Error::InputShape`] for a spectrogram of another shape; [`Error::NonFiniteInput`].
     pub fn classify_features(&self, features: &[ArrayView2<'_, f32>]) -> Result<Vec<Prediction>> {
-        if self.model.config().input.mode == InputMode::LogMelSpeakerCmvn {
+        let model = self.model().config();
+        if model.input.mode == InputMode::LogMelSpeakerCmvn {
             let own = features
                 .iter()
-                .map(|f| BandStats::standardize_alone(*f, self.model.config().band_prior.as_ref()))
+                .map(|f| BandStats::standardize_alone(*f, model.band_prior.as_ref()))
                 .collect::<Result<Vec<_>>>()?;
             let views: Vec<_> = own.iter().map(|f| f.view()).collect();
             return self.classify_prepared(&views);
@@ -252,12 +337,20 @@ impl Recognizer {
         if features.is_empty() {
             return Ok(Vec::new());
         }
+        let first = self.model();
         let x = batch_tensor(
             features.iter().copied(),
-            &self.model.config().input,
-            self.model.device(),
+            &first.config().input,
+            first.device(),
         )?;
-        let p: Vec<Vec<f32>> = self.model.predict_proba(&x)?.to_vec2()?;
+        let mut p = first.predict_proba(&x)?;
+        for member in &self.models[1..] {
+            p = (p + member.predict_proba(&x)?)?;
+        }
+        if self.models.len() > 1 {
+            p = (p / self.models.len() as f64)?;
+        }
+        let p: Vec<Vec<f32>> = p.to_vec2()?;
         p.into_iter()
             .map(|row| {
                 let probabilities: [f32; N_CLASSES] =

@@ -6,5 +6,5 @@
 pub(crate) const NAME: &str = "<shipped model>";
 /// `config.json` of the shipped run.
 pub(crate) const CONFIG_JSON: &str = include_str!("../shipped/config.json");
-/// `model.safetensors` of the shipped run, in f16.
-pub(crate) static WEIGHTS: &[u8] = include_bytes!("../shipped/model.safetensors");
+/// The weights of each member of the shipped ensemble, in f16.
+pub(crate) static WEIGHTS: &[&[u8]] = &[include_bytes!("../shipped/model.safetensors")];

@@ -47,7 +47,7 @@ use crate::optim::{Adam, AdamConfig};
 
 pub use crate::data::{BatchSource, Dataset};
 pub use crate::loss::{balanced_class_weights, cross_entropy, smoothed_cross_entropy};
-pub use crate::predict::{LossAccuracy, Predictions, evaluate_loss, predict};
+pub use crate::predict::{LossAccuracy, Predictions, evaluate_loss, predict, predict_mean};
 
 /// How the learning rate changes between epochs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]

@@ -21,10 +21,7 @@ fn fixture(name: &str) -> PathBuf {
 
 /// A CNN-BLSTM-attention small enough for debug builds, with random weights.
 fn tiny() -> Recognizer {
-    tiny_with(ser_models::InputMode::LogMel {
-        mean: -50.0,
-        std: 20.0,
-    })
+    tiny_with(GLOBAL)
 }
 
 /// [`tiny`] with another input mode.
@@ -37,6 +34,16 @@ fn tiny_with_prior(
     mode: ser_models::InputMode,
     band_prior: Option<ser_models::BandPrior>,
 ) -> ser_models::Result<Recognizer> {
+    let (config, model) = tiny_parts(mode, band_prior, 7)?;
+    Recognizer::new(config, model)
+}
+
+/// The run configuration and the model of [`tiny_with_prior`], its weights from `seed`.
+fn tiny_parts(
+    mode: ser_models::InputMode,
+    band_prior: Option<ser_models::BandPrior>,
+    seed: u64,
+) -> ser_models::Result<(RunConfig, Model)> {
     let features = ser_dsp::LogMelConfig::default();
     let mut model = ModelConfig::research(Architecture::CnnBlstmAttn);
     (model.input.n_mels, model.input.frames) = input_shape(&features).unwrap();
@@ -53,12 +60,18 @@ fn tiny_with_prior(
         classes: class_names(),
         data: Vec::new(),
         split: "speaker".into(),
-        seed: 7,
+        seed,
         oversampled_to: None,
     };
-    let model = Model::new(model, 7, &Device::Cpu)?;
-    Recognizer::new(config, model)
+    let model = Model::new(model, seed, &Device::Cpu)?;
+    Ok((config, model))
 }
+
+/// The input mode of [`tiny`].
+const GLOBAL: ser_models::InputMode = ser_models::InputMode::LogMel {
+    mean: -50.0,
+    std: 20.0,
+};
 
 /// `speech_long_16k.wav` (4.2 s), 2 s of silence, `speech_16k.wav` (2.5 s): 8.7 s.
 fn long_clip() -> Audio {
@@ -528,6 +541,76 @@ fn a_run_folder_must_agree_with_itself() {
         Recognizer::from_run(run, &Device::Cpu),
         Err(Error::Config { .. })
     ));
+}
+
+#[test]
+fn an_ensemble_hears_the_mean_of_its_members() {
+    let member = |seed| tiny_parts(GLOBAL, None, seed).unwrap();
+    let ((config, a), (_, b)) = (member(7), member(8));
+    let audio = ser_audio_io::load(fixture("speech_16k.wav")).unwrap();
+    let alone = |m: Model| {
+        Recognizer::new(config.clone(), m)
+            .unwrap()
+            .classify(&audio)
+            .unwrap()
+            .probabilities
+    };
+    let (pa, pb) = (alone(a), alone(b));
+    assert!(
+        pa.iter().zip(&pb).any(|(x, y)| (x - y).abs() > 1e-3),
+        "{pa:?} {pb:?}"
+    );
+    let both = Recognizer::ensemble(config.clone(), vec![member(7).1, member(8).1]).unwrap();
+    assert_eq!(both.models().len(), 2);
+    let p = both.classify(&audio).unwrap();
+    for ((e, x), y) in p.probabilities.iter().zip(&pa).zip(&pb) {
+        assert!((e - (x + y) / 2.0).abs() < 1e-6, "{:?}", p.probabilities);
+    }
+    // Each window of a timeline too (the stream classifies through the same path).
+    let t = both
+        .timeline(&long_clip(), &TimelineConfig::default())
+        .unwrap();
+    let ta = Recognizer::new(config.clone(), member(7).1)
+        .unwrap()
+        .timeline(&long_clip(), &TimelineConfig::default())
+        .unwrap();
+    let heard = |t: &Timeline| t.segments.iter().filter(|s| s.prediction.is_some()).count();
+    assert!(heard(&t) > 0);
+    assert_eq!(heard(&t), heard(&ta));
+
+    // No member, or a member of another model, is refused.
+    assert!(matches!(
+        Recognizer::ensemble(config.clone(), Vec::new()),
+        Err(Error::Config { .. })
+    ));
+    let mut wider = config.model.clone();
+    wider.dense = vec![16];
+    let odd = Model::new(wider, 8, &Device::Cpu).unwrap();
+    let e = Recognizer::ensemble(config.clone(), vec![member(7).1, odd]).unwrap_err();
+    assert!(e.to_string().contains("member 2"), "{e}");
+
+    // Runs on disk: the ensemble of two folders is the same; one trained on other features
+    // is refused, naming it.
+    let dir = tempfile::tempdir().unwrap();
+    let save = |name: &str, config: &RunConfig, seed| {
+        let run = dir.path().join(name);
+        std::fs::create_dir_all(&run).unwrap();
+        ser_models::io::save_json(&run.join("config.json"), config).unwrap();
+        member(seed)
+            .1
+            .save_weights(&run.join("model.safetensors"))
+            .unwrap();
+        run
+    };
+    let (r7, r8) = (save("s7", &config, 7), save("s8", &config, 8));
+    let loaded = Recognizer::from_runs(&[&r7, &r8], &Device::Cpu).unwrap();
+    assert_eq!(loaded.classify(&audio).unwrap(), p);
+    let mut other = config.clone();
+    other.features.fmin = 50.0;
+    let r9 = save("s9", &other, 9);
+    let e = Recognizer::from_runs(&[&r7, &r9], &Device::Cpu).unwrap_err();
+    assert!(e.to_string().contains("s9"), "{e}");
+    assert!(Recognizer::from_runs::<&Path>(&[], &Device::Cpu).is_err());
 }
 
 #[test]
