@@ -32,6 +32,10 @@ struct Args {
     /// shipped model.
     #[arg(long)]
     run: Vec<PathBuf>,
+    /// Use the first N models of the ensemble only (the shipped model has 3; each costs
+    /// one model's time per window). Default: all.
+    #[arg(long)]
+    members: Option<usize>,
     /// Timed repetitions of the one-window figures.
     #[arg(long, default_value_t = 200)]
     iters: usize,
@@ -61,7 +65,7 @@ fn main() {
         if args.iters == 0 {
             bail!("--iters must be at least 1");
         }
-        let recognizer = recognizer(&args.run, "cpu")?;
+        let recognizer = recognizer(&args.run, args.members, "cpu")?;
         let clip = ser_audio_io::load(repo_path("fixtures/audio/speech_long_16k.wav")?)?;
         let window = Audio::new(clip.samples()[..48_000].to_vec(), 16_000)?;
         let (mut feat, mut fwd, mut both) = (Vec::new(), Vec::new(), Vec::new());

@@ -48,6 +48,10 @@ struct Args {
     /// shipped model.
     #[arg(long)]
     run: Vec<PathBuf>,
+    /// Use the first N models of the ensemble only (the shipped model has 3; each costs
+    /// one model's time per window). Default: all.
+    #[arg(long)]
+    members: Option<usize>,
     /// Corpus folders.
     #[arg(long, required = true)]
     data: Vec<PathBuf>,
@@ -69,7 +73,7 @@ fn main() {
     run(|| {
         let args = Args::parse();
         let (_, device_desc) = parse_device(&args.device)?;
-        let (cfg, models) = recognizer(&args.run, &args.device)?.into_parts();
+        let (cfg, models) = recognizer(&args.run, args.members, &args.device)?.into_parts();
         let (mut utterances, _) = labelled(&args.data)?;
         let split_csv = args.run.first().map(|r| r.join("split.csv"));
         // An ensemble's members are tested on one split: their split.csv files agree.

@@ -53,6 +53,10 @@ struct Args {
     /// shipped model.
     #[arg(long)]
     run: Vec<PathBuf>,
+    /// Use the first N models of the ensemble only (the shipped model has 3; each costs
+    /// one model's time per window). Default: all.
+    #[arg(long)]
+    members: Option<usize>,
     /// Audio files.
     #[arg(required_unless_present = "live")]
     files: Vec<PathBuf>,
@@ -142,7 +146,7 @@ fn main() {
             ..TimelineConfig::default()
         };
         if args.live {
-            let recognizer = recognizer(&args.run, &args.device)?;
+            let recognizer = recognizer(&args.run, args.members, &args.device)?;
             return live::run(&recognizer, &config);
         }
         if args.plot.is_some() && args.files.len() != 1 {
@@ -153,7 +157,7 @@ fn main() {
                 bail!("{} exists; pass --overwrite to replace it", png.display());
             }
         }
-        let recognizer = recognizer(&args.run, &args.device)?;
+        let recognizer = recognizer(&args.run, args.members, &args.device)?;
         config.validate(recognizer.sample_rate())?;
         if args.csv {
             println!("{}", csv_header());

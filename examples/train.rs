@@ -16,7 +16,7 @@
 //! or the speakers named with `--test-speakers`/`--val-speakers`; or the splits of a
 //! manifest), featurize everything once (the research's log-mel, in parallel, cached with
 //! `--cache`), optionally balance the training split (under-sampling, or over-sampling with
-//! the research's waveform augmentation, training clips only), train (14 epochs, keeping
+//! the research's waveform augmentation, training clips only), train (30 epochs, keeping
 //! the weight average; with validation, early stopping on the validation loss and the best
 //! epoch kept), and evaluate on the test split. `RUN_DIR` gets
 //! `model.safetensors`, `config.json`, `split.csv`, `history.json`, `metrics.json`,
@@ -109,7 +109,7 @@ mod tests {
         };
         let bare = parse(&[]);
         assert!(!bare.validating());
-        assert_eq!(bare.epochs(), 14);
+        assert_eq!(bare.epochs(), 30);
         assert_eq!(count(&bare, Split::Validation), 0);
         assert_eq!(count(&bare, Split::Train), 17 * 14);
         let validated = parse(&["--validate"]);

@@ -218,13 +218,19 @@ pub fn write_rgb_png(
 
 /// The recognizer of the run folders `runs` (one run, or the ensemble of several trained
 /// alike: [`ser_models::Recognizer::from_runs`]), or with none the shipped model (saying on
-/// stderr what it was trained on and under which licence), on the device named `device`.
+/// stderr what it was trained on and under which licence), on the device named `device`;
+/// with `members`, its first `members` models only
+/// ([`ser_models::Recognizer::with_members`]).
 ///
 /// # Errors
-/// An unknown device; a run that cannot be loaded, named.
-pub fn recognizer(runs: &[PathBuf], device: &str) -> Result<ser_models::Recognizer> {
+/// An unknown device; a run that cannot be loaded, named; more members than there are.
+pub fn recognizer(
+    runs: &[PathBuf],
+    members: Option<usize>,
+    device: &str,
+) -> Result<ser_models::Recognizer> {
     let (device, _) = ser_models::parse_device(device)?;
-    Ok(if runs.is_empty() {
+    let r = if runs.is_empty() {
         eprintln!(
             "shipped model: CNN-BLSTM-attention trained on RAVDESS actors 01-16; weights \
              CC BY-NC-SA 4.0 (non-commercial), see docs/model-card.md"
@@ -234,6 +240,10 @@ pub fn recognizer(runs: &[PathBuf], device: &str) -> Result<ser_models::Recogniz
         let names: Vec<String> = runs.iter().map(|r| r.display().to_string()).collect();
         ser_models::Recognizer::from_runs(runs, &device)
             .with_context(|| format!("loading the run {}", names.join(" + ")))?
+    };
+    Ok(match members {
+        Some(n) => r.with_members(n)?,
+        None => r,
     })
 }
 

@@ -249,6 +249,27 @@ impl Recognizer {
         &self.models
     }
 
+    /// The same recognizer with its first `n` members only: each member costs one model's
+    /// time per window, so fewer are faster and (on the cross-validation's evidence, see
+    /// `docs/results.md`) less accurate; 1 keeps the first model alone.
+    ///
+    /// # Errors
+    /// [`Error::Config`] unless `1 <= n <=` the number of members.
+    pub fn with_members(mut self, n: usize) -> Result<Self> {
+        if n == 0 || n > self.models.len() {
+            return Err(Error::config(
+                "members",
+                n,
+                format!(
+                    "must be in 1..={} (the members there are)",
+                    self.models.len()
+                ),
+            ));
+        }
+        self.models.truncate(n);
+        Ok(self)
+    }
+
     /// The run configuration and the models, taken apart (for batch evaluation with
     /// [`crate::train::predict_mean`]).
     pub fn into_parts(self) -> (RunConfig, Vec<Model>) {

@@ -397,6 +397,36 @@ mod shipped {
             Err(Error::NoSpeech { .. })
         ));
     }
+
+    /// The shipped ensemble embeds the first member's configuration: the members' runs,
+    /// as exported beside it, differ only in their seed, and the embedded ensemble hears
+    /// what the three folders loaded as runs hear.
+    #[test]
+    fn the_shipped_members_are_one_recipe_from_three_seeds() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("shipped");
+        let dirs: Vec<PathBuf> = (1..=3)
+            .map(|k| shipped.join(format!("member-{k}")))
+            .collect();
+        let configs: Vec<RunConfig> = dirs.iter().map(|d| RunConfig::load(d).unwrap()).collect();
+        for c in &configs[1..] {
+            assert_eq!(c.features, configs[0].features);
+            assert_eq!(c.model, configs[0].model);
+            let seed = configs[0].train.seed;
+            assert_eq!(
+                ser_models::train::TrainConfig {
+                    seed,
+                    ..c.train.clone()
+                },
+                configs[0].train
+            );
+            assert_ne!(c.seed, configs[0].seed);
+        }
+        let r = Recognizer::shipped(&Device::Cpu).unwrap();
+        assert_eq!(r.models().len(), 3);
+        let runs = Recognizer::from_runs(&dirs, &Device::Cpu).unwrap();
+        let audio = ser_audio_io::load(fixture("speech_16k.wav")).unwrap();
+        assert_eq!(r.classify(&audio).unwrap(), runs.classify(&audio).unwrap());
+    }
 }
 
 #[test]
@@ -565,6 +595,16 @@ fn an_ensemble_hears_the_mean_of_its_members() {
     let p = both.classify(&audio).unwrap();
     for ((e, x), y) in p.probabilities.iter().zip(&pa).zip(&pb) {
         assert!((e - (x + y) / 2.0).abs() < 1e-6, "{:?}", p.probabilities);
+    }
+    // Its first member alone is the first model alone.
+    let first = Recognizer::ensemble(config.clone(), vec![member(7).1, member(8).1])
+        .unwrap()
+        .with_members(1)
+        .unwrap();
+    assert_eq!(first.classify(&audio).unwrap().probabilities, pa);
+    for n in [0, 3] {
+        let r = Recognizer::ensemble(config.clone(), vec![member(7).1, member(8).1]).unwrap();
+        assert!(matches!(r.with_members(n), Err(Error::Config { .. })));
     }
     // Each window of a timeline too (the stream classifies through the same path).
     let t = both
