@@ -6,6 +6,7 @@
 //! cargo run --release --example evaluate -- --run RUN_DIR --data DIR... [--split test|all] [--json]
 //! cargo run --release --example evaluate -- --run runs/speaker --data ../shared/corpus/RAVDESS --data ../shared/corpus/TESS
 //! cargo run --release --example evaluate -- --data ../shared/corpus/RAVDESS --split all   # the shipped model
+//! cargo run --release --example evaluate -- --run runs/a --run runs/b --run runs/c --data DIR --confusion c.png
 //! ```
 //!
 //! Without `--run` the shipped model is evaluated (its weights derive from RAVDESS and are
@@ -16,7 +17,9 @@
 //! the run held out for testing; `--split all` every labelled file under `--data`. Audio is
 //! featurized exactly as in training (the run's `config.json`). `--json` prints one JSON
 //! object (`accuracy`, `balanced_accuracy`, `macro_f1`, `per_class`, `confusion`,
-//! `per_group`, ...) instead of the table.
+//! `per_group`, ...) instead of the table. `--run` repeated evaluates the ensemble of runs
+//! trained alike (the mean of their probabilities; they must share their test split).
+//! `--confusion PNG` draws the confusion matrix.
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +27,7 @@ use anyhow::bail;
 use clap::{Parser, ValueEnum};
 use ser_datasets::{Split, SplitLookup, read_manifest};
 use ser_examples::runs::{corpus_of, dataset, featurize, labelled, prepare_for};
+use ser_examples::plot::draw_confusion;
 use ser_examples::{recognizer, run};
 use ser_models::parse_device;
 use ser_models::train::predict_mean;
@@ -67,12 +71,23 @@ struct Args {
     /// Feature cache folder.
     #[arg(long)]
     cache: Option<PathBuf>,
+    /// Draw the confusion matrix to this PNG.
+    #[arg(long)]
+    confusion: Option<PathBuf>,
+    /// Replace an existing --confusion file.
+    #[arg(long)]
+    overwrite: bool,
 }
 
 fn main() {
     run(|| {
         let args = Args::parse();
         let (_, device_desc) = parse_device(&args.device)?;
+        if let Some(png) = args.confusion.as_ref().filter(|p| p.exists()) {
+            if !args.overwrite {
+                bail!("{} exists; pass --overwrite to replace it", png.display());
+            }
+        }
         let (cfg, models) = recognizer(&args.run, args.members, &args.device)?.into_parts();
         let (mut utterances, _) = labelled(&args.data)?;
         let split_csv = args.run.first().map(|r| r.join("split.csv"));
@@ -139,6 +154,17 @@ fn main() {
         };
         let names: Vec<&str> = cfg.classes.iter().map(String::as_str).collect();
         let rep = preds.report(&names, Some(&group))?;
+        if let Some(png) = &args.confusion {
+            let members = match models.len() {
+                1 => String::new(),
+                n => format!(", ensemble of {n}"),
+            };
+            draw_confusion(
+                png,
+                &rep,
+                &format!("{}{members}, {which:?} split", cfg.model.architecture).to_lowercase(),
+            )?;
+        }
         if args.json {
             println!("{}", serde_json::to_string(&rep)?);
         } else {

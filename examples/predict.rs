@@ -43,8 +43,9 @@ static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
 
 /// Recognise the emotion in audio files (any length) or live input.
 ///
-/// Without --run, the shipped model is used: trained on RAVDESS actors 01-16, its weights
-/// are under CC BY-NC-SA 4.0 (non-commercial, share-alike; docs/model-card.md).
+/// Without --run, the shipped model is used (an ensemble of three networks): trained on
+/// RAVDESS actors 01-16, its weights are under CC BY-NC-SA 4.0 (non-commercial,
+/// share-alike; docs/model-card.md).
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {

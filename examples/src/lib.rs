@@ -232,8 +232,8 @@ pub fn recognizer(
     let (device, _) = ser_models::parse_device(device)?;
     let r = if runs.is_empty() {
         eprintln!(
-            "shipped model: CNN-BLSTM-attention trained on RAVDESS actors 01-16; weights \
-             CC BY-NC-SA 4.0 (non-commercial), see docs/model-card.md"
+            "shipped model: three CNN-BLSTM-attention networks trained on RAVDESS actors \
+             01-16; weights CC BY-NC-SA 4.0 (non-commercial), see docs/model-card.md"
         );
         ser_models::Recognizer::shipped(&device)?
     } else {

@@ -58,8 +58,9 @@
 //!   [`Error::NoSpeech`], not a guess. [`run`] reads a trained run's `config.json` and
 //!   weights and checks them together before allocating.
 //! * **The shipped model** ([`Recognizer::shipped`], feature `shipped-model`, on by
-//!   default): the CNN-BLSTM-attention trained by `scripts/train-shipped-model.sh` on RAVDESS
-//!   actors 01–16, 2.7 MB of `f16` weights embedded in the crate. Its weights derive from
+//!   default): three CNN-BLSTM-attention networks trained by
+//!   `scripts/train-shipped-model.sh` on RAVDESS actors 01–16 (one recipe, three seeds; an
+//!   ensemble, [`Recognizer::ensemble`]), 3 × 2.7 MB of `f16` weights embedded in the crate. Its weights derive from
 //!   RAVDESS and are licensed **CC BY-NC-SA 4.0** (non-commercial, share-alike), unlike
 //!   the code; turn the feature off (`default-features = false`) to leave them out. Its
 //!   accuracy on actors it never heard and its limits: `docs/model-card.md`.
