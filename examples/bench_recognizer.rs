@@ -17,7 +17,7 @@ use std::time::Instant;
 use anyhow::bail;
 use clap::Parser;
 use ser_dsp::Audio;
-use ser_examples::{recognizer, repo_path, run};
+use ser_examples::{ModelArgs, repo_path, run};
 use ser_models::timeline::TimelineConfig;
 
 #[global_allocator]
@@ -27,15 +27,8 @@ static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// A run directory written by the train example; repeat it for the ensemble of runs
-    /// trained alike from other seeds (the mean of their probabilities). Default: the
-    /// shipped model.
-    #[arg(long)]
-    run: Vec<PathBuf>,
-    /// Use the first N models of the ensemble only (the shipped model has 3; each costs
-    /// one model's time per window). Default: all.
-    #[arg(long)]
-    members: Option<usize>,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Timed repetitions of the one-window figures.
     #[arg(long, default_value_t = 200)]
     iters: usize,
@@ -65,7 +58,7 @@ fn main() {
         if args.iters == 0 {
             bail!("--iters must be at least 1");
         }
-        let recognizer = recognizer(&args.run, args.members, "cpu")?;
+        let recognizer = args.model.recognizer("cpu")?;
         let clip = ser_audio_io::load(repo_path("fixtures/audio/speech_long_16k.wav")?)?;
         let window = Audio::new(clip.samples()[..48_000].to_vec(), 16_000)?;
         let (mut feat, mut fwd, mut both) = (Vec::new(), Vec::new(), Vec::new());

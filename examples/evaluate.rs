@@ -28,7 +28,7 @@ use clap::{Parser, ValueEnum};
 use ser_datasets::{Split, SplitLookup, read_manifest};
 use ser_examples::plot::draw_confusion;
 use ser_examples::runs::{corpus_of, dataset, featurize, labelled, prepare_for};
-use ser_examples::{recognizer, run};
+use ser_examples::{ModelArgs, run};
 use ser_models::parse_device;
 use ser_models::train::predict_mean;
 
@@ -47,15 +47,8 @@ enum Which {
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// A run directory written by the train example; repeat it for the ensemble of runs
-    /// trained alike from other seeds (the mean of their probabilities). Default: the
-    /// shipped model.
-    #[arg(long)]
-    run: Vec<PathBuf>,
-    /// Use the first N models of the ensemble only (the shipped model has 3; each costs
-    /// one model's time per window). Default: all.
-    #[arg(long)]
-    members: Option<usize>,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Corpus folders.
     #[arg(long, required = true)]
     data: Vec<PathBuf>,
@@ -88,18 +81,18 @@ fn main() {
                 bail!("{} exists; pass --overwrite to replace it", png.display());
             }
         }
-        let (cfg, models) = recognizer(&args.run, args.members, &args.device)?.into_parts();
+        let (cfg, models) = args.model.recognizer(&args.device)?.into_parts();
         let (mut utterances, _) = labelled(&args.data)?;
-        let split_csv = args.run.first().map(|r| r.join("split.csv"));
+        let split_csv = args.model.run.first().map(|r| r.join("split.csv"));
         // An ensemble's members are tested on one split: their split.csv files agree.
         if let Some(first) = split_csv.as_ref().filter(|p| p.exists()) {
             let ours = std::fs::read(first)?;
-            for r in &args.run[1..] {
+            for r in &args.model.run[1..] {
                 if std::fs::read(r.join("split.csv")).ok().as_ref() != Some(&ours) {
                     bail!(
                         "{} was split otherwise than {}: an ensemble is tested on one split",
                         r.display(),
-                        args.run[0].display()
+                        args.model.run[0].display()
                     );
                 }
             }

@@ -34,7 +34,7 @@ use ser_core::Overwrite;
 use ser_datasets::{CorpusParser, Emotion, LabelPolicy, RavdessParser, TessParser};
 use ser_examples::timeline_out::{csv_header, timeline_csv, timeline_json};
 use ser_examples::timeline_plot::draw_timeline;
-use ser_examples::{recognizer, run};
+use ser_examples::{ModelArgs, run};
 use ser_models::timeline::{Timeline, TimelineConfig};
 use ser_models::{Error as ModelError, Prediction};
 
@@ -49,15 +49,8 @@ static GLOBAL: ser_examples::alloc::Allocator = ser_examples::alloc::Allocator;
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// A run directory written by the train example; repeat it for the ensemble of runs
-    /// trained alike from other seeds (the mean of their probabilities). Default: the
-    /// shipped model.
-    #[arg(long)]
-    run: Vec<PathBuf>,
-    /// Use the first N models of the ensemble only (the shipped model has 3; each costs
-    /// one model's time per window). Default: all.
-    #[arg(long)]
-    members: Option<usize>,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Audio files.
     #[arg(required_unless_present = "live")]
     files: Vec<PathBuf>,
@@ -147,7 +140,7 @@ fn main() {
             ..TimelineConfig::default()
         };
         if args.live {
-            let recognizer = recognizer(&args.run, args.members, &args.device)?;
+            let recognizer = args.model.recognizer(&args.device)?;
             return live::run(&recognizer, &config);
         }
         if args.plot.is_some() && args.files.len() != 1 {
@@ -158,7 +151,7 @@ fn main() {
                 bail!("{} exists; pass --overwrite to replace it", png.display());
             }
         }
-        let recognizer = recognizer(&args.run, args.members, &args.device)?;
+        let recognizer = args.model.recognizer(&args.device)?;
         config.validate(recognizer.sample_rate())?;
         if args.csv {
             println!("{}", csv_header());

@@ -216,35 +216,48 @@ pub fn write_rgb_png(
     })
 }
 
-/// The recognizer of the run folders `runs` (one run, or the ensemble of several trained
-/// alike: [`ser_models::Recognizer::from_runs`]), or with none the shipped model (saying on
-/// stderr what it was trained on and under which licence), on the device named `device`;
-/// with `members`, its first `members` models only
-/// ([`ser_models::Recognizer::with_members`]).
-///
-/// # Errors
-/// An unknown device; a run that cannot be loaded, named; more members than there are.
-pub fn recognizer(
-    runs: &[PathBuf],
-    members: Option<usize>,
-    device: &str,
-) -> Result<ser_models::Recognizer> {
-    let (device, _) = ser_models::parse_device(device)?;
-    let r = if runs.is_empty() {
-        eprintln!(
-            "shipped model: three CNN-BLSTM-attention networks trained on RAVDESS actors \
-             01-16; weights CC BY-NC-SA 4.0 (non-commercial), see docs/model-card.md"
-        );
-        ser_models::Recognizer::shipped(&device)?
-    } else {
-        let names: Vec<String> = runs.iter().map(|r| r.display().to_string()).collect();
-        ser_models::Recognizer::from_runs(runs, &device)
-            .with_context(|| format!("loading the run {}", names.join(" + ")))?
-    };
-    Ok(match members {
-        Some(n) => r.with_members(n)?,
-        None => r,
-    })
+/// The flags of the programs that load a model (`predict`, `evaluate`,
+/// `bench_recognizer`): which runs, and how many of an ensemble's members.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// A run directory written by the train example; repeat it for the ensemble of runs
+    /// trained alike from other seeds (the mean of their probabilities). Default: the
+    /// shipped model.
+    #[arg(long)]
+    pub run: Vec<PathBuf>,
+    /// Use the first N models of the ensemble only (the shipped model has 3; each costs
+    /// one model's time per window). Default: all.
+    #[arg(long)]
+    pub members: Option<usize>,
+}
+
+impl ModelArgs {
+    /// The recognizer of the run folders `--run` (one run, or the ensemble of several
+    /// trained alike: [`ser_models::Recognizer::from_runs`]), or with none the shipped
+    /// model (saying on stderr what it was trained on and under which licence), on the
+    /// device named `device`; with `--members`, its first models only
+    /// ([`ser_models::Recognizer::with_members`]).
+    ///
+    /// # Errors
+    /// An unknown device; a run that cannot be loaded, named; more members than there are.
+    pub fn recognizer(&self, device: &str) -> Result<ser_models::Recognizer> {
+        let (device, _) = ser_models::parse_device(device)?;
+        let r = if self.run.is_empty() {
+            eprintln!(
+                "shipped model: three CNN-BLSTM-attention networks trained on RAVDESS actors \
+                 01-16; weights CC BY-NC-SA 4.0 (non-commercial), see docs/model-card.md"
+            );
+            ser_models::Recognizer::shipped(&device)?
+        } else {
+            let names: Vec<String> = self.run.iter().map(|r| r.display().to_string()).collect();
+            ser_models::Recognizer::from_runs(&self.run, &device)
+                .with_context(|| format!("loading the run {}", names.join(" + ")))?
+        };
+        Ok(match self.members {
+            Some(n) => r.with_members(n)?,
+            None => r,
+        })
+    }
 }
 
 /// Runs `main`, printing an error as one line (with its causes) and exiting with status 1.
