@@ -23,10 +23,13 @@
 //! figure is on RAVDESS actors the model never heard.
 //!
 //! **Runs.** Each fold is an ordinary `train` run in `OUT/fold-K/` (the same code:
-//! `ser_examples::training`), so `evaluate --run OUT/fold-K --data …` works on it. Features
+//! `ser_examples::training`), so `evaluate --run OUT/fold-K --data …` works on it: by
+//! default an ensemble of three members (`OUT/fold-K/member-J`, seeds `--seed` to
+//! `--seed` + 2), scored as one model, with its members' mean UA alone beside;
+//! `--members 1` trains one model per fold. Features
 //! are computed once into `--cache` (default `OUT/feature-cache`) and shared by the folds.
 //! `--resume` continues unfinished folds from their checkpoints and skips finished ones
-//! (those with a `metrics.json`); `OUT/folds.json` records the assignment and a resume
+//! (those with a `metrics.json`; in an unfinished ensemble, its finished members); `OUT/folds.json` records the assignment and a resume
 //! with another one is refused.
 //!
 //! **Threads.** `--jobs N` (default 2) trains N folds side by side, each in its own rayon
@@ -42,8 +45,8 @@
 //!
 //! **Ensembles.** `--ensemble CV_DIR` (repeated) trains nothing: each fold's test clips are
 //! scored by the mean of the class probabilities of the members' fold models (the members
-//! must be finished cross-validations of the same folds), and the summary goes to `--out`,
-//! a folder of its own:
+//! must be finished cross-validations of the same folds; an ensemble fold brings all its
+//! models), and the summary goes to `--out`, a folder of its own:
 //!
 //! ```text
 //! cargo run --release --example crossval -- --data ../shared/corpus/RAVDESS --out runs/ens \
@@ -63,7 +66,7 @@ use ser_examples::run;
 use ser_examples::runs::{dataset, featurize, labelled, prepare_for};
 use ser_examples::training::{SplitArg, TrainArgs, Ui, train};
 use ser_models::features::BandStats;
-use ser_models::run::load_run;
+use ser_models::run::{is_run, load_run, run_members};
 use ser_models::train::{Predictions, predict};
 use ser_models::{InputMode, parse_device};
 use serde::{Deserialize, Serialize};
@@ -197,7 +200,7 @@ enum FoldState {
 fn fold_state(dir: &Path) -> FoldState {
     if dir.join("metrics.json").is_file() {
         FoldState::Done
-    } else if dir.join(ser_models::run::CONFIG_FILE).is_file() {
+    } else if is_run(dir) {
         FoldState::Started
     } else {
         FoldState::New
@@ -282,6 +285,16 @@ struct FoldResult {
     accuracy_one_clip: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ua_one_clip: Option<f64>,
+    /// An ensemble's models (1: one model).
+    #[serde(default = "one")]
+    models: usize,
+    /// An ensemble's only: the mean of its models' UA alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ua_members: Option<f64>,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// A metric over folds.
@@ -299,7 +312,7 @@ struct Summary {
     over_folds: BTreeMap<String, Spread>,
 }
 
-const METRICS: [&str; 7] = [
+const METRICS: [&str; 8] = [
     "accuracy",
     "ua",
     "macro_f1",
@@ -307,6 +320,7 @@ const METRICS: [&str; 7] = [
     "accuracy_men",
     "accuracy_one_clip",
     "ua_one_clip",
+    "ua_members",
 ];
 
 fn summarise(folds: Vec<FoldResult>) -> Summary {
@@ -322,7 +336,8 @@ fn summarise(folds: Vec<FoldResult>) -> Summary {
                     "accuracy_women" => Some(f.accuracy_women),
                     "accuracy_men" => Some(f.accuracy_men),
                     "accuracy_one_clip" => f.accuracy_one_clip,
-                    _ => f.ua_one_clip,
+                    "ua_one_clip" => f.ua_one_clip,
+                    _ => f.ua_members,
                 })
                 .collect();
             // A metric only some folds have (or none) is left out.
@@ -393,6 +408,14 @@ fn markdown(s: &Summary) -> String {
             g("ua_one_clip")
         ));
     }
+    if s.over_folds.contains_key("ua_members") {
+        let models = s.folds.first().map_or(0, |f| f.models);
+        t.push_str(&format!(
+            "\nAn ensemble of {models} models; each alone: UA {} % (the mean of the models' UA \
+             per fold, then over folds).\n",
+            g("ua_members")
+        ));
+    }
     t
 }
 
@@ -447,23 +470,45 @@ fn test_clips(fold: &Fold, utterances: &[Utterance]) -> Vec<Utterance> {
         .collect()
 }
 
-/// The scores of `preds` on `fold`'s test clips: the fold's figures but for those of its
-/// training (epochs, minutes), which are left empty.
-fn scores(fold: &Fold, test: &[Utterance], preds: &FoldPredictions) -> Result<FoldResult> {
+/// The scores on `fold`'s test clips of the ensemble of `members` (one model's or more:
+/// the mean of their class probabilities), with the models' mean UA alone for more than
+/// one; the figures of training (epochs, minutes) are left empty.
+fn scores(fold: &Fold, test: &[Utterance], members: &[FoldPredictions]) -> Result<FoldResult> {
+    let Some(first) = members.first() else {
+        bail!("fold {}: no model to score", fold.fold);
+    };
+    if members.iter().any(|m| m.classes != first.classes) {
+        bail!(
+            "fold {}: the ensemble's models have different classes",
+            fold.fold
+        );
+    }
+    let names: Vec<&str> = first.classes.iter().map(String::as_str).collect();
+    let speaker = Predictions::mean(&members.iter().map(|m| &m.speaker).collect::<Vec<_>>())?;
+    let one: Option<Vec<&Predictions>> = members.iter().map(|m| m.one_clip.as_ref()).collect();
+    let one_clip = one.map(|o| Predictions::mean(&o)).transpose()?;
+    let ua_members = if members.len() > 1 {
+        let each = members
+            .iter()
+            .map(|m| Ok(m.speaker.report(&names, None)?.balanced_accuracy))
+            .collect::<Result<Vec<f64>>>()?;
+        Some(each.iter().sum::<f64>() / each.len() as f64)
+    } else {
+        None
+    };
     let gender: HashMap<&Path, &str> = test
         .iter()
         .map(|u| (u.path.as_path(), u.gender.map_or("?", |g| g.as_str())))
         .collect();
     let group = |p: &Path| gender.get(p).copied().unwrap_or("?").to_string();
-    let names: Vec<&str> = preds.classes.iter().map(String::as_str).collect();
-    let rep = preds.speaker.report(&names, Some(&group))?;
+    let rep = speaker.report(&names, Some(&group))?;
     let by = |g: &str| {
         rep.per_group
             .get(g)
             .map(|m| m.accuracy)
             .with_context(|| format!("fold {} tests no {g} speaker", fold.fold))
     };
-    let one_clip = match &preds.one_clip {
+    let one_clip = match &one_clip {
         Some(p) => {
             let r = p.report(&names, None)?;
             Some((r.accuracy, r.balanced_accuracy))
@@ -474,7 +519,7 @@ fn scores(fold: &Fold, test: &[Utterance], preds: &FoldPredictions) -> Result<Fo
         fold: fold.fold,
         test: fold.test.clone(),
         validation: fold.validation.clone(),
-        items: preds.speaker.labels.len(),
+        items: speaker.labels.len(),
         accuracy: rep.accuracy,
         ua: rep.balanced_accuracy,
         macro_f1: rep.macro_f1,
@@ -485,12 +530,34 @@ fn scores(fold: &Fold, test: &[Utterance], preds: &FoldPredictions) -> Result<Fo
         train_minutes: f64::NAN,
         accuracy_one_clip: one_clip.map(|c| c.0),
         ua_one_clip: one_clip.map(|c| c.1),
+        models: members.len(),
+        ua_members,
     })
 }
 
+/// The predictions on `test` of every model in the run folders `dirs`: each a run, or an
+/// ensemble run (`train --members N`), whose members all count.
+fn models_predictions(
+    dirs: &[PathBuf],
+    test: &[Utterance],
+    cache: &Path,
+    device: &str,
+) -> Result<Vec<FoldPredictions>> {
+    let mut out = Vec::new();
+    for d in dirs {
+        for m in run_members(d)? {
+            out.push(
+                fold_predictions(&m, test, cache, device)
+                    .with_context(|| m.display().to_string())?,
+            );
+        }
+    }
+    Ok(out)
+}
+
 /// The figures of a finished fold: its `metrics.json` (accuracy, UA and macro-F1 as
-/// training reported them), and the accuracy on its women and men from its saved model on
-/// its test clips.
+/// training reported them), and the accuracy on its women and men from its saved model
+/// (or ensemble) on its test clips.
 fn fold_result(
     fold: &Fold,
     dir: &Path,
@@ -505,7 +572,7 @@ fn fold_result(
     };
     let report = &metrics["report"];
     let test = test_clips(fold, utterances);
-    let preds = fold_predictions(dir, &test, cache, device)?;
+    let members = models_predictions(&[dir.to_path_buf()], &test, cache, device)?;
     Ok(FoldResult {
         accuracy: num(&report["accuracy"], "accuracy")?,
         ua: num(&report["balanced_accuracy"], "balanced_accuracy")?,
@@ -513,12 +580,13 @@ fn fold_result(
         epochs_run: metrics["epochs_run"].as_u64().unwrap_or(0) as usize,
         best_epoch: metrics["best_epoch"].as_u64().map(|e| e as usize),
         train_minutes: metrics["train_minutes"].as_f64().unwrap_or(f64::NAN),
-        ..scores(fold, &test, &preds)?
+        ..scores(fold, &test, &members)?
     })
 }
 
 /// The figures of `fold` for the ensemble of the fold models `dirs` (one per member
-/// cross-validation): the mean of their class probabilities, scored as one model.
+/// cross-validation; an ensemble fold brings all its models): the mean of their class
+/// probabilities, scored as one model.
 fn ensemble_result(
     fold: &Fold,
     dirs: &[PathBuf],
@@ -527,28 +595,10 @@ fn ensemble_result(
     device: &str,
 ) -> Result<FoldResult> {
     let test = test_clips(fold, utterances);
-    let members = dirs
-        .iter()
-        .map(|d| fold_predictions(d, &test, cache, device).with_context(|| d.display().to_string()))
-        .collect::<Result<Vec<_>>>()?;
-    let classes = members[0].classes.clone();
-    if members.iter().any(|m| m.classes != classes) {
-        bail!(
-            "fold {}: the ensemble's models have different classes",
-            fold.fold
-        );
-    }
-    let speaker = Predictions::mean(&members.iter().map(|m| &m.speaker).collect::<Vec<_>>())?;
-    let one: Option<Vec<&Predictions>> = members.iter().map(|m| m.one_clip.as_ref()).collect();
-    let one_clip = one.map(|o| Predictions::mean(&o)).transpose()?;
     scores(
         fold,
         &test,
-        &FoldPredictions {
-            classes,
-            speaker,
-            one_clip,
-        },
+        &models_predictions(dirs, &test, cache, device)?,
     )
 }
 
@@ -858,6 +908,8 @@ mod tests {
                     train_minutes: 0.1,
                     accuracy_one_clip: None,
                     ua_one_clip: (i == 0).then_some(0.2),
+                    models: 1,
+                    ua_members: None,
                 })
                 .collect(),
         );
@@ -969,6 +1021,8 @@ mod tests {
                 "1".into(),
                 "--hop-length".into(),
                 "2048".into(),
+                "--members".into(),
+                "2".into(),
             ];
             v.extend(extra.iter().map(|s| s.to_string()));
             Args::try_parse_from(v).unwrap()
@@ -994,16 +1048,45 @@ mod tests {
                 ((f.accuracy_women + f.accuracy_men) / 2.0 - f.accuracy).abs() < 1e-9,
                 "{f:?}"
             );
+            // Each fold is an ensemble run of two members from seeds 42 and 43, on one split.
+            assert_eq!(f.models, 2);
+            assert!(f.ua_members.is_some_and(|u| (0.0..=1.0).contains(&u)));
             let dir = out.join(format!("fold-{}", f.fold));
-            for file in [
-                "config.json",
-                "split.csv",
-                "model.safetensors",
-                "metrics.json",
-            ] {
+            for file in ["split.csv", "metrics.json", "confusion.png"] {
                 assert!(dir.join(file).is_file(), "{}", dir.join(file).display());
             }
+            for (k, seed) in [(1, 42), (2, 43)] {
+                let member = dir.join(format!("member-{k}"));
+                for file in [
+                    "config.json",
+                    "split.csv",
+                    "model.safetensors",
+                    "metrics.json",
+                ] {
+                    assert!(
+                        member.join(file).is_file(),
+                        "{}",
+                        member.join(file).display()
+                    );
+                }
+                assert_eq!(
+                    ser_models::run::RunConfig::load(&member).unwrap().seed,
+                    seed
+                );
+                assert_eq!(
+                    std::fs::read(member.join("split.csv")).unwrap(),
+                    std::fs::read(dir.join("split.csv")).unwrap()
+                );
+            }
+            let metrics: serde_json::Value =
+                ser_models::io::load_json(&dir.join("metrics.json")).unwrap();
+            assert_eq!(metrics["members"].as_array().map(Vec::len), Some(2));
         }
+        assert!(
+            std::fs::read_to_string(out.join("summary.md"))
+                .unwrap()
+                .contains("An ensemble of 2 models")
+        );
         let (m, s) = mean_std(&[summary.folds[0].accuracy, summary.folds[1].accuracy]);
         assert_eq!(summary.over_folds["accuracy"], Spread { mean: m, std: s });
         let path = out.join("summary.json");
@@ -1018,11 +1101,23 @@ mod tests {
         let err = crossval(&argv(&[]), &multi).unwrap_err().to_string();
         assert!(err.contains("--resume"), "{err}");
         // With --resume: both folds are finished, nothing trains, same figures.
-        let weights = out.join("fold-1/model.safetensors");
+        let weights = out.join("fold-1/member-1/model.safetensors");
         let before = std::fs::metadata(&weights).unwrap().modified().unwrap();
         let (again, trained) = crossval(&argv(&["--resume"]), &multi).unwrap();
         assert_eq!(trained, 0);
         assert_eq!(again, summary);
+        assert_eq!(
+            std::fs::metadata(&weights).unwrap().modified().unwrap(),
+            before
+        );
+        // A fold stopped after its first member: the resume trains the second only, and
+        // the fold's figures come back the same.
+        std::fs::remove_file(out.join("fold-1/metrics.json")).unwrap();
+        std::fs::remove_dir_all(out.join("fold-1/member-2")).unwrap();
+        let (again, trained) = crossval(&argv(&["--resume"]), &multi).unwrap();
+        assert_eq!(trained, 1);
+        assert_eq!(again.folds[0].models, 2);
+        assert!(out.join("fold-1/member-2/metrics.json").is_file());
         assert_eq!(
             std::fs::metadata(&weights).unwrap().modified().unwrap(),
             before

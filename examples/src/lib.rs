@@ -220,9 +220,9 @@ pub fn write_rgb_png(
 /// `bench_recognizer`): which runs, and how many of an ensemble's members.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ModelArgs {
-    /// A run directory written by the train example; repeat it for the ensemble of runs
-    /// trained alike from other seeds (the mean of their probabilities). Default: the
-    /// shipped model.
+    /// A run directory written by the train example (an ensemble run, `train`'s default,
+    /// loads with all its members); repeat it for the ensemble of runs trained alike from
+    /// other seeds (the mean of their probabilities). Default: the shipped model.
     #[arg(long)]
     pub run: Vec<PathBuf>,
     /// Use the first N models of the ensemble only (the shipped model has 3; each costs
@@ -232,8 +232,9 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    /// The recognizer of the run folders `--run` (one run, or the ensemble of several
-    /// trained alike: [`ser_models::Recognizer::from_runs`]), or with none the shipped
+    /// The recognizer of the run folders `--run` (one run or ensemble run, or the
+    /// ensemble of several trained alike: [`ser_models::Recognizer::from_runs`]), or with
+    /// none the shipped
     /// model (saying on stderr what it was trained on and under which licence), on the
     /// device named `device`; with `--members`, its first models only
     /// ([`ser_models::Recognizer::with_members`]).

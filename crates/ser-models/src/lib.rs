@@ -56,7 +56,9 @@
 //!   [`Recognizer::stream`] (push samples at any rate, get each window as it completes; the
 //!   same segments as the timeline whatever the pieces). Audio without speech gets
 //!   [`Error::NoSpeech`], not a guess. [`run`] reads a trained run's `config.json` and
-//!   weights and checks them together before allocating.
+//!   weights and checks them together before allocating; an ensemble run (the `train`
+//!   program's default: members `member-1`, `member-2`, … trained from several seeds,
+//!   [`run::run_members`]) loads as one recognizer with [`Recognizer::from_run`].
 //! * **The shipped model** ([`Recognizer::shipped`], feature `shipped-model`, on by
 //!   default): three CNN-BLSTM-attention networks trained by
 //!   `scripts/train-shipped-model.sh` on RAVDESS actors 01–16 (one recipe, three seeds; an

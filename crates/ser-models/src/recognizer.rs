@@ -14,7 +14,7 @@ use crate::InputMode;
 use crate::error::{Error, Result};
 use crate::features::{BandStats, batch_tensor};
 use crate::models::Model;
-use crate::run::{RunConfig, load_run, load_run_bytes};
+use crate::run::{RunConfig, load_run, load_run_bytes, run_members};
 use crate::timeline::{Stream, Timeline, TimelineConfig};
 
 /// The number of classes a recognizer tells apart (the seven of [`Emotion::ALL`]).
@@ -79,9 +79,10 @@ impl Prediction {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
-/// An ensemble ([`Recognizer::ensemble`], [`Recognizer::from_runs`]) is several models
-/// with the same features and architecture (trained from other seeds): each input is
-/// classified by the mean of their probabilities, at the cost of one model per member.
+/// An ensemble ([`Recognizer::ensemble`], [`Recognizer::from_runs`], or
+/// [`Recognizer::from_run`] on an ensemble run folder) is several models with the same
+/// features and architecture (trained from other seeds): each input is classified by the
+/// mean of their probabilities, at the cost of one model per member.
 ///
 /// Recognizers are `Send + Sync`: one can serve many threads.
 #[derive(Debug)]
@@ -137,25 +138,30 @@ impl Recognizer {
         })
     }
 
-    /// Loads the run directory `dir` (`config.json` and `model.safetensors`, as the `train`
-    /// program writes them) onto `device`.
+    /// Loads the run directory `dir` onto `device`, as the `train` program writes it: a run
+    /// (`config.json` and `model.safetensors`), or an ensemble run whose members
+    /// `member-1`, `member-2`, … are runs ([`run_members`]; `train`'s default).
     ///
     /// # Errors
-    /// As [`load_run`].
+    /// As [`run_members`] and [`Recognizer::from_runs`].
     pub fn from_run(dir: &Path, device: &Device) -> Result<Self> {
-        let (config, model) = load_run(dir, device)?;
-        Self::new(config, model)
+        Self::from_runs(&[dir], device)
     }
 
-    /// The ensemble of the run directories `dirs` (as [`Recognizer::from_run`] loads each):
-    /// runs of one recipe on the same training set, trained from different seeds. The first
-    /// run's configuration is the recognizer's.
+    /// The ensemble of the run directories `dirs`, each a run or an ensemble run whose
+    /// members all join ([`run_members`]): runs of one recipe on the same training set,
+    /// trained from different seeds. The first run's configuration is the recognizer's.
     ///
     /// # Errors
-    /// As [`load_run`]; [`Error::Config`] for no run, or a run whose features or model
-    /// (architecture, input, training set statistics) differ from the first's, naming it.
+    /// As [`run_members`] and [`load_run`]; [`Error::Config`] for no run, or a run whose
+    /// features or model (architecture, input, training set statistics) differ from the
+    /// first's, naming it.
     pub fn from_runs<P: AsRef<Path>>(dirs: &[P], device: &Device) -> Result<Self> {
-        let mut runs = dirs.iter().map(|d| load_run(d.as_ref(), device));
+        let mut members = Vec::new();
+        for d in dirs {
+            members.extend(run_members(d.as_ref())?);
+        }
+        let mut runs = members.iter().map(|d| load_run(d, device));
         let Some(first) = runs.next() else {
             return Err(Error::config(
                 "runs",
@@ -165,16 +171,16 @@ impl Recognizer {
         };
         let (config, first) = first?;
         let mut models = vec![first];
-        for (dir, run) in dirs.iter().skip(1).zip(runs) {
+        for (dir, run) in members.iter().skip(1).zip(runs) {
             let (theirs, model) = run?;
             if theirs.features != config.features || theirs.model != config.model {
                 return Err(Error::config(
                     "runs",
-                    dir.as_ref().display(),
+                    dir.display(),
                     format!(
                         "was trained with other features or another model (or training set) \
                          than {}: an ensemble's members differ only in their seed",
-                        dirs[0].as_ref().display()
+                        members[0].display()
                     ),
                 ));
             }

@@ -1,5 +1,6 @@
 //! A trained run as the `train` program writes it: `config.json` (a [`RunConfig`]) and
-//! `model.safetensors`, loaded and checked together.
+//! `model.safetensors`, loaded and checked together; or an ensemble run, a folder of such
+//! runs named `member-1`, `member-2`, … ([`run_members`]) trained alike from several seeds.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,8 @@ use crate::train::TrainConfig;
 pub const CONFIG_FILE: &str = "config.json";
 /// The file of a run directory that holds its weights.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// How an ensemble run names its members' run folders: `member-1`, `member-2`, …
+pub const MEMBER_PREFIX: &str = "member-";
 
 /// Everything a run's `config.json` records: enough to rebuild the model and to featurize
 /// new audio exactly as in training.
@@ -250,7 +253,7 @@ pub enum RunDirMode {
 
 /// Checks a run's output folder before training, without changing it, so that nothing a
 /// user has is overwritten without asking: a folder that is not empty and holds no run of
-/// ours (`config.json`) is refused whatever the mode, an existing run needs `Resume` or
+/// ours ([`is_run`]) is refused whatever the mode, an existing run needs `Resume` or
 /// `Overwrite`, and a resume needs a run. The folder itself is not created here: create it
 /// when there is something to write.
 ///
@@ -263,7 +266,7 @@ pub fn check_run_dir(dir: &Path, mode: RunDirMode) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
         Err(e) => return Err(Error::io(dir, e)),
     };
-    let is_run = dir.join(CONFIG_FILE).is_file();
+    let is_run = is_run(dir);
     let exists = || Error::Exists {
         path: dir.to_path_buf(),
     };
@@ -279,7 +282,8 @@ pub fn check_run_dir(dir: &Path, mode: RunDirMode) -> Result<()> {
 }
 
 /// [`check_run_dir`], then for [`RunDirMode::Overwrite`] removes the old run's files
-/// ([`RUN_FILES`]) and any temporary file a killed write left (`.ser-tmp-*`); other files
+/// ([`RUN_FILES`]), an ensemble's member folders (`member-K` holding a run, see
+/// [`run_members`]) and any temporary file a killed write left (`.ser-tmp-*`); other files
 /// stay. Nothing of the old run is then left to describe another model. Call it when the
 /// new run is about to be written.
 ///
@@ -300,15 +304,86 @@ pub fn prepare_run_dir(dir: &Path, mode: RunDirMode) -> Result<()> {
     };
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
-        if entry
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.starts_with(crate::checkpoint::TMP_PREFIX))
-        {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let member = member_number(name).is_some() && is_run(&entry.path());
+        if member || name.starts_with(crate::checkpoint::TMP_PREFIX) {
             crate::checkpoint::remove_any(&entry.path())?;
         }
     }
     Ok(())
+}
+
+/// The folder of member `k` (from 1) of the ensemble run `dir`: `dir/member-k`.
+pub fn member_dir(dir: &Path, k: usize) -> PathBuf {
+    dir.join(format!("{MEMBER_PREFIX}{k}"))
+}
+
+/// `K` of a folder named `member-K` (`K` ≥ 1, digits only).
+fn member_number(name: &str) -> Option<usize> {
+    let digits = name.strip_prefix(MEMBER_PREFIX)?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|&k| k >= 1)
+}
+
+/// Whether `dir` holds a run of ours: a run's `config.json`, or an ensemble run's first
+/// member (`member-1/config.json`), complete or not.
+pub fn is_run(dir: &Path) -> bool {
+    dir.join(CONFIG_FILE).is_file() || member_dir(dir, 1).join(CONFIG_FILE).is_file()
+}
+
+/// The run folders of the models in `dir`: `[dir]` for a run (`config.json`), or the
+/// members `dir/member-1`, `dir/member-2`, … of an ensemble run, in order.
+///
+/// # Errors
+/// [`Error::Config`] when `dir` holds no run, or when the members are not numbered 1 to
+/// N without a gap (a member missing, or one folder without a `config.json`: a run
+/// half trained or half copied); [`Error::Io`] if the folder cannot be read.
+pub fn run_members(dir: &Path) -> Result<Vec<PathBuf>> {
+    if dir.join(CONFIG_FILE).is_file() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut numbers = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        if let Some(k) = entry.file_name().to_str().and_then(member_number) {
+            if entry.path().is_dir() {
+                numbers.push(k);
+            }
+        }
+    }
+    numbers.sort_unstable();
+    if numbers.is_empty() {
+        return Err(Error::config(
+            "run",
+            dir.display(),
+            format!("holds no run: no {CONFIG_FILE} and no {MEMBER_PREFIX}1/"),
+        ));
+    }
+    numbers
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| {
+            let member = member_dir(dir, i + 1);
+            if k != i + 1 || !member.join(CONFIG_FILE).is_file() {
+                return Err(Error::config(
+                    "run",
+                    dir.display(),
+                    format!(
+                        "is an ensemble run whose members are not {MEMBER_PREFIX}1 to \
+                         {MEMBER_PREFIX}{} each with a {CONFIG_FILE}: {} is missing or \
+                         incomplete",
+                        numbers.len(),
+                        member.display()
+                    ),
+                ));
+            }
+            Ok(member)
+        })
+        .collect()
 }
 
 /// Reads `dir/config.json` and loads `dir/model.safetensors` onto `device`.

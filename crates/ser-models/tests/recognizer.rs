@@ -404,9 +404,14 @@ mod shipped {
     #[test]
     fn the_shipped_members_are_one_recipe_from_three_seeds() {
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("shipped");
-        let dirs: Vec<PathBuf> = (1..=3)
-            .map(|k| shipped.join(format!("member-{k}")))
-            .collect();
+        // The folder is an ensemble run, as `train --members 3` writes one.
+        let dirs = ser_models::run::run_members(&shipped).unwrap();
+        assert_eq!(
+            dirs,
+            (1..=3)
+                .map(|k| shipped.join(format!("member-{k}")))
+                .collect::<Vec<PathBuf>>()
+        );
         let configs: Vec<RunConfig> = dirs.iter().map(|d| RunConfig::load(d).unwrap()).collect();
         for c in &configs[1..] {
             assert_eq!(c.features, configs[0].features);
@@ -423,7 +428,7 @@ mod shipped {
         }
         let r = Recognizer::shipped(&Device::Cpu).unwrap();
         assert_eq!(r.models().len(), 3);
-        let runs = Recognizer::from_runs(&dirs, &Device::Cpu).unwrap();
+        let runs = Recognizer::from_run(&shipped, &Device::Cpu).unwrap();
         let audio = ser_audio_io::load(fixture("speech_16k.wav")).unwrap();
         assert_eq!(r.classify(&audio).unwrap(), runs.classify(&audio).unwrap());
     }
@@ -645,6 +650,30 @@ fn an_ensemble_hears_the_mean_of_its_members() {
     let (r7, r8) = (save("s7", &config, 7), save("s8", &config, 8));
     let loaded = Recognizer::from_runs(&[&r7, &r8], &Device::Cpu).unwrap();
     assert_eq!(loaded.classify(&audio).unwrap(), p);
+    // An ensemble run (`train`'s default) holds its members as member-1, member-2: one
+    // folder loads as the ensemble, and as a part of a bigger one.
+    let (m1, m2) = (
+        save("ens/member-1", &config, 7),
+        save("ens/member-2", &config, 8),
+    );
+    let ens = dir.path().join("ens");
+    let folder = Recognizer::from_run(&ens, &Device::Cpu).unwrap();
+    assert_eq!(folder.models().len(), 2);
+    assert_eq!(folder.classify(&audio).unwrap(), p);
+    let three = Recognizer::from_runs(&[&ens, &r7], &Device::Cpu).unwrap();
+    assert_eq!(three.models().len(), 3);
+    assert_eq!(
+        Recognizer::from_run(&m1, &Device::Cpu)
+            .unwrap()
+            .classify(&audio)
+            .unwrap()
+            .probabilities,
+        pa
+    );
+    // A member without its weights is an error naming it, not a smaller ensemble.
+    std::fs::remove_file(m2.join("model.safetensors")).unwrap();
+    let e = Recognizer::from_run(&ens, &Device::Cpu).unwrap_err();
+    assert!(e.to_string().contains("member-2"), "{e}");
     let mut other = config.clone();
     other.features.fmin = 50.0;
     let r9 = save("s9", &other, 9);
