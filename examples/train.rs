@@ -108,7 +108,7 @@ mod tests {
         let member = base.member(3);
         assert_eq!(member.members, 1);
         assert_eq!(member.seed, 44);
-        assert_eq!(member.split_seed(), 42);
+        assert_eq!(member.data_seed(), 42);
         assert_eq!(member.out, std::path::Path::new("run/member-3"));
         let splits = |a: &TrainArgs| {
             split_assignments(a, &clips(20))

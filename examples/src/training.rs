@@ -312,10 +312,12 @@ pub struct TrainArgs {
     /// run in `OUT` itself.
     #[arg(long, default_value_t = MEMBERS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_MEMBERS as u64))]
     pub members: usize,
-    /// The seed of the split, when not `--seed`'s: an ensemble's members (which train from
-    /// their own seeds) split as the first did. Not a flag.
+    /// The seed of the data trained on (the split, and balancing the training split by
+    /// under- or over-sampling) when not `--seed`'s: an ensemble's members, which train
+    /// from their own seeds, get the first's data, so that they share its input
+    /// statistics. Not a flag.
     #[arg(skip)]
-    pub split_seed: Option<u64>,
+    pub data_seed: Option<u64>,
     /// VGG19: ImageNet weights (torchvision/timm `features.N.*` names) from this safetensors
     /// file; without it they come from the Hugging Face cache or hub (`timm/vgg19.tv_in1k`).
     #[arg(long)]
@@ -387,20 +389,21 @@ impl TrainArgs {
         })
     }
 
-    /// The seed of a random or speaker split made here: `--seed`'s, or an ensemble's.
-    pub fn split_seed(&self) -> u64 {
-        self.split_seed.unwrap_or(self.seed)
+    /// The seed of the data a run trains on (a random or speaker split made here, and
+    /// balancing the training split): `--seed`'s, or its ensemble's.
+    pub fn data_seed(&self) -> u64 {
+        self.data_seed.unwrap_or(self.seed)
     }
 
     /// The `train` arguments of member `k` (from 1) of the ensemble run these arguments
     /// ask for: one model in `OUT/member-k`, from seed `--seed` + k − 1, on `--seed`'s
-    /// split.
+    /// data ([`TrainArgs::data_seed`]).
     pub fn member(&self, k: usize) -> TrainArgs {
         let mut a = self.clone();
         a.members = 1;
         a.out = member_dir(&self.out, k);
         a.seed = self.seed.wrapping_add(k.saturating_sub(1) as u64);
-        a.split_seed = Some(self.split_seed());
+        a.data_seed = Some(self.data_seed());
         a
     }
 
@@ -490,9 +493,9 @@ pub fn split_assignments(
         bail!("--validate with --test-speakers needs --val-speakers (who validates)");
     }
     Ok(match args.split {
-        SplitArg::Random => random_split(utterances, &fr, args.split_seed())?,
+        SplitArg::Random => random_split(utterances, &fr, args.data_seed())?,
         SplitArg::Speaker if args.test_speakers.is_empty() => {
-            speaker_split(utterances, &fr, args.split_seed())?
+            speaker_split(utterances, &fr, args.data_seed())?
         }
         SplitArg::Speaker => {
             let speakers: BTreeSet<&str> = utterances.iter().map(|u| u.speaker.as_str()).collect();
@@ -589,7 +592,11 @@ fn train_ensemble(args: &TrainArgs, ui: &Ui) -> Result<()> {
             );
         }
     }
-    // An old run goes now, members and all, so that none of it joins the new ensemble.
+    // An old run goes now, members and all, so that none of it joins the new ensemble;
+    // not before the data is found (each member checks the rest before writing).
+    if mode == RunDirMode::Overwrite && labelled(&args.data)?.0.is_empty() {
+        bail!("no labelled utterance under {:?}", args.data);
+    }
     prepare_run_dir(out, mode)?;
     let t0 = Instant::now();
     for k in 1..=args.members {
@@ -791,7 +798,7 @@ fn train_one(args: &TrainArgs, ui: &Ui) -> Result<()> {
             .filter(|a| a.split == Some(Split::Train))
             .map(|a| a.utterance.clone())
             .collect();
-        let keep: BTreeSet<_> = undersample(&train, args.seed)?
+        let keep: BTreeSet<_> = undersample(&train, args.data_seed())?
             .into_iter()
             .map(|u| u.path)
             .collect();
@@ -889,7 +896,13 @@ fn train_one(args: &TrainArgs, ui: &Ui) -> Result<()> {
     let mut oversampled_to = None;
     if let Balance::Oversample = args.balance {
         let t0 = Instant::now();
-        let (plan, copies) = oversample(&tr, args.oversample_to, logmel, args.seed, ui.is_quiet())?;
+        let (plan, copies) = oversample(
+            &tr,
+            args.oversample_to,
+            logmel,
+            args.data_seed(),
+            ui.is_quiet(),
+        )?;
         say!(
             "over-sampled the training split to {} clips per class with {} augmented copies in {:.1} s",
             plan.target(),
