@@ -998,6 +998,58 @@ mod tests {
         }
     }
 
+    /// Members fitted on over-sampled data with the global mean and standard deviation:
+    /// they share their augmented copies (the first's seed), hence their statistics, so
+    /// that they make one ensemble.
+    #[test]
+    fn an_ensemble_over_augmented_copies_shares_its_statistics() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("RAVDESS");
+        eight_actor_corpus(&data);
+        let out = tmp.path().join("cv");
+        let args = Args::try_parse_from([
+            "crossval",
+            "--data",
+            &data.display().to_string(),
+            "--out",
+            &out.display().to_string(),
+            "--folds",
+            "2",
+            "--model",
+            "lstm",
+            "--epochs",
+            "1",
+            "--hop-length",
+            "2048",
+            "--members",
+            "2",
+            "--balance",
+            "oversample",
+            "--oversample-to",
+            "5",
+            "--input-norm",
+            "global",
+        ])
+        .unwrap();
+        let multi = MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden());
+        let (summary, trained) = crossval(&args, &multi).unwrap();
+        assert_eq!(trained, 2);
+        for f in &summary.folds {
+            assert_eq!(f.models, 2);
+            let fold = out.join(format!("fold-{}", f.fold));
+            let cfg =
+                |k| ser_models::run::RunConfig::load(&fold.join(format!("member-{k}"))).unwrap();
+            let (a, b) = (cfg(1), cfg(2));
+            assert_eq!(a.oversampled_to, Some(5));
+            assert!(matches!(
+                a.model.input.mode,
+                ser_models::InputMode::LogMel { .. }
+            ));
+            assert_eq!(a.model, b.model);
+            assert_ne!(a.seed, b.seed);
+        }
+    }
+
     #[test]
     fn two_folds_end_to_end_then_resume_skips_them() {
         let tmp = tempfile::tempdir().unwrap();
