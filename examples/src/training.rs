@@ -277,6 +277,17 @@ pub struct TrainArgs {
     /// Hidden units of each LSTM direction (research: 128).
     #[arg(long)]
     pub rnn_hidden: Option<usize>,
+    /// CNN-BLSTM-attention: this many transformer encoder layers in place of the BLSTM
+    /// (PyTorch's `nn.TransformerEncoderLayer`, post-norm: self-attention, a feed-forward
+    /// of twice the width, dropout 0.1; a learned position embedding). 0: the BLSTM.
+    #[arg(long, default_value_t = 0)]
+    pub transformer_layers: usize,
+    /// With `--transformer-layers`: the encoder's width (the BLSTM's output is 256).
+    #[arg(long, default_value_t = 256)]
+    pub transformer_dim: usize,
+    /// With `--transformer-layers`: attention heads (dividing the width).
+    #[arg(long, default_value_t = 4)]
+    pub transformer_heads: usize,
     /// Append the log-mel channel's delta (1) or delta and delta-delta (2) as input
     /// channels (librosa's `feature.delta`, width 9, after the normalisation).
     #[arg(long, default_value_t = 0, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=2))]
@@ -951,6 +962,12 @@ fn train_one(args: &TrainArgs, ui: &Ui) -> Result<()> {
     }
     if let Some(h) = args.rnn_hidden {
         model_cfg.rnn_hidden = h;
+    }
+    if args.transformer_layers > 0 {
+        model_cfg.transformer = Some(ser_models::TransformerConfig {
+            heads: args.transformer_heads,
+            ..ser_models::TransformerConfig::new(args.transformer_layers, args.transformer_dim)
+        });
     }
     if let InputMode::LogMel { .. } = model_cfg.input.mode {
         model_cfg.input.mode = match input_norm {

@@ -281,6 +281,59 @@ pub struct ModelConfig {
     /// they are few. `None`: no prior (one clip is standardised by itself alone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub band_prior: Option<BandPrior>,
+    /// CNN-BLSTM-attention only: a transformer encoder in place of the BLSTM stack
+    /// (`rnn_hidden` and `rnn_layers` are then unused). `None`: the BLSTM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transformer: Option<TransformerConfig>,
+}
+
+/// A transformer encoder in place of the CNN-BLSTM-attention's BLSTM
+/// ([`ModelConfig::transformer`]): the convolution blocks' sequence projected to `dim`
+/// (`proj`), a learned position embedding added (`pos`, one row per time step), `layers`
+/// encoder layers as PyTorch's `nn.TransformerEncoderLayer` (`batch_first`, post-norm,
+/// ReLU): self-attention of `heads` heads, a feed-forward of `ff` units, dropout `dropout`
+/// on the attention weights and after each sub-layer, LayerNorm ε 1e-5; then the additive
+/// attention pooling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransformerConfig {
+    /// Encoder layers.
+    pub layers: usize,
+    /// Attention heads (divide `dim`).
+    pub heads: usize,
+    /// Model width.
+    pub dim: usize,
+    /// Feed-forward units.
+    pub ff: usize,
+    /// Dropout inside each layer.
+    pub dropout: f32,
+}
+
+impl TransformerConfig {
+    /// `layers` layers of width `dim`, 4 heads, a feed-forward of twice the width, dropout
+    /// 0.1 (PyTorch's default).
+    pub fn new(layers: usize, dim: usize) -> Self {
+        Self {
+            layers,
+            heads: 4,
+            dim,
+            ff: 2 * dim,
+            dropout: 0.1,
+        }
+    }
+
+    /// The parameters of the encoder over `in_dim` features and `steps` time steps.
+    fn param_estimate(&self, in_dim: u64, steps: u64) -> u64 {
+        let (d, f) = (self.dim as u64, self.ff as u64);
+        let lin = |i: u64, o: u64| i.saturating_add(1).saturating_mul(o);
+        let layer = lin(d, 3u64.saturating_mul(d))
+            .saturating_add(lin(d, d))
+            .saturating_add(lin(d, f))
+            .saturating_add(lin(f, d))
+            .saturating_add(4u64.saturating_mul(d));
+        lin(in_dim, d)
+            .saturating_add(steps.saturating_mul(d))
+            .saturating_add(layer.saturating_mul(self.layers as u64))
+    }
 }
 
 impl Default for ModelConfig {
@@ -317,6 +370,7 @@ impl ModelConfig {
             bn_momentum: 0.01,
             frozen_features: 24,
             band_prior: None,
+            transformer: None,
         };
         match architecture {
             Architecture::Lstm => Self {
@@ -398,6 +452,13 @@ impl ModelConfig {
                 } else {
                     1
                 };
+                if let Some(t) = self.transformer.as_ref() {
+                    n = n.saturating_add(t.param_estimate(d, u(self.conv_output().1)));
+                    d = u(t.dim);
+                    let a = u(self.attention_dim);
+                    n = n.saturating_add(mul(d.saturating_add(2), a));
+                    return n.saturating_add(dense(d));
+                }
                 let h = u(self.rnn_hidden);
                 for _ in 0..self.rnn_layers {
                     let gates = mul(mul(4, h), d.saturating_add(h).saturating_add(2));
@@ -428,7 +489,16 @@ impl ModelConfig {
             ("rnn_layers", self.rnn_layers),
             ("attention_dim", self.attention_dim),
         ];
+        let encoder = self.transformer.iter().flat_map(|t| {
+            [
+                ("transformer.layers", t.layers),
+                ("transformer.heads", t.heads),
+                ("transformer.dim", t.dim),
+                ("transformer.ff", t.ff),
+            ]
+        });
         let lists = self.conv_channels.iter().map(|&c| ("conv_channels", c));
+        let lists = lists.chain(encoder);
         let lists = lists.chain(self.dense.iter().map(|&d| ("dense", d)));
         for (field, n) in dims.into_iter().chain(lists) {
             if n > MAX_DIM {
@@ -546,6 +616,36 @@ impl ModelConfig {
                 if self.architecture == Architecture::CnnBlstmAttn && self.attention_dim == 0 {
                     return Err(Error::config("attention_dim", 0, "must be >= 1"));
                 }
+            }
+        }
+        if let Some(t) = &self.transformer {
+            if self.architecture != Architecture::CnnBlstmAttn {
+                return Err(Error::config(
+                    "transformer",
+                    self.architecture,
+                    "replaces the BLSTM of cnn-blstm-attn only",
+                ));
+            }
+            if t.layers == 0 || t.layers > 16 {
+                return Err(Error::config(
+                    "transformer.layers",
+                    t.layers,
+                    "must be in 1..=16",
+                ));
+            }
+            if t.heads == 0 || t.dim == 0 || t.ff == 0 || t.dim % t.heads != 0 {
+                return Err(Error::config(
+                    "transformer",
+                    format!("dim {} heads {} ff {}", t.dim, t.heads, t.ff),
+                    "dim, heads and ff must be >= 1, and heads divide dim",
+                ));
+            }
+            if !(0.0..1.0).contains(&t.dropout) {
+                return Err(Error::config(
+                    "transformer.dropout",
+                    t.dropout,
+                    "must be in [0, 1)",
+                ));
             }
         }
         Ok(())

@@ -122,8 +122,9 @@ pub mod run;
 mod shipped;
 pub mod timeline;
 pub mod train;
+pub mod transformer;
 
-pub use config::{Architecture, BandPrior, InputMode, InputSpec, ModelConfig};
+pub use config::{Architecture, BandPrior, InputMode, InputSpec, ModelConfig, TransformerConfig};
 pub use device::parse_device;
 pub use error::{Error, Result};
 pub use layers::Mode;

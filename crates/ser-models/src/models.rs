@@ -11,6 +11,7 @@ use crate::config::{Architecture, ModelConfig};
 use crate::error::{Error, Result};
 use crate::layers::{AttentionPool, Blstm, Conv2d, ConvBlock, Dropout, Lstm, Mode, linear};
 use crate::params::ParamStore;
+use crate::transformer::TransformerEncoder;
 
 /// A speech-emotion classifier: features `[B, C, n_mels, frames]` to logits `[B, classes]`.
 ///
@@ -198,12 +199,15 @@ impl Rnn {
     }
 }
 
-/// Optional convolution blocks, a stack of (B)LSTMs over time, pooling, dense head: the
+/// Optional convolution blocks, a stack of (B)LSTMs over time (or, CNN-BLSTM-attention
+/// with [`ModelConfig::transformer`], a transformer encoder), pooling, dense head: the
 /// LSTM, CNN-LSTM, CNN-BLSTM and CNN-BLSTM-attention networks.
 #[derive(Debug, Clone)]
 pub struct Recurrent {
     blocks: Vec<ConvBlock>,
     rnn: Vec<Rnn>,
+    /// In place of `rnn` ([`ModelConfig::transformer`]).
+    encoder: Option<TransformerEncoder>,
     pooling: Pooling,
     head: Head,
 }
@@ -226,7 +230,13 @@ impl Recurrent {
             Architecture::CnnBlstm | Architecture::CnnBlstmAttn
         );
         let mut rnn = Vec::new();
-        for i in 0..cfg.rnn_layers {
+        let mut encoder = None;
+        if let Some(t) = &cfg.transformer {
+            let steps = cfg.conv_output().1;
+            encoder = Some(TransformerEncoder::new(t, d, steps, vb.pp("encoder"))?);
+            d = t.dim;
+        }
+        for i in 0..cfg.rnn_layers * usize::from(encoder.is_none()) {
             if bidirectional {
                 rnn.push(Rnn::Bi(Blstm::new(
                     d,
@@ -254,6 +264,7 @@ impl Recurrent {
         Ok(Self {
             blocks,
             rnn,
+            encoder,
             pooling,
             head: Head::new(d, cfg, &vb)?,
         })
@@ -274,6 +285,9 @@ impl Classifier for Recurrent {
         let mut h = to_sequence(&x)?;
         for l in &self.rnn {
             h = l.forward(&h)?;
+        }
+        if let Some(e) = &self.encoder {
+            h = e.forward(&h, mode)?;
         }
         let pooled = match &self.pooling {
             Pooling::Attention(a) => a.forward(&h)?.0,

@@ -104,6 +104,59 @@ fn cnn_blstm_attention_matches_pytorch_logits_loss_and_gradients() -> common::Re
     common::cnn_blstm_attention_matches_pytorch(&Device::Cpu)
 }
 
+/// The small CNN with a transformer encoder in place of the BLSTM against two
+/// `nn.TransformerEncoderLayer`s (`fixtures/scripts/make_golden_transformer.py`): logits,
+/// loss, the input's gradient and every parameter's (the projection, the position
+/// embedding, attention, feed-forward and LayerNorm weights included), none left out.
+#[test]
+fn cnn_transformer_attention_matches_pytorch_logits_loss_and_gradients() -> common::Res {
+    let (path, t) = fixture("cnn_transformer_attn.safetensors", &Device::Cpu);
+    let mut config = common::small_config(
+        ser_models::InputMode::LogMel {
+            mean: 0.0,
+            std: 1.0,
+        },
+        64,
+    );
+    config.transformer = Some(ser_models::TransformerConfig {
+        layers: 2,
+        heads: 4,
+        dim: 16,
+        ff: 32,
+        dropout: 0.1,
+    });
+    let model = ser_models::Model::new(config, 1, &Device::Cpu)?;
+    model.store().load_from(&t, &path)?;
+    let x = Var::from_tensor(&t["input"])?;
+    let logits = model.forward_t(&x, Mode::Eval)?;
+    assert_close("logits", &logits, &t["logits"], 1e-4, 0.0);
+    let labels = t["labels"].to_dtype(DType::U32)?;
+    let loss = candle_nn::loss::cross_entropy(&logits, &labels)?;
+    assert_close("loss", &loss, &t["loss"], 1e-5, 0.0);
+    let grads = loss.backward()?;
+    assert_close(
+        "grad_input",
+        grads.get(&x).unwrap(),
+        &t["grad_input"],
+        1e-4,
+        1e-3,
+    );
+    let mut checked = 0;
+    for (name, var) in model.trainable_vars() {
+        let want = t
+            .get(&format!("grad.{name}"))
+            .unwrap_or_else(|| panic!("no grad.{name}"));
+        assert_close(&name, grads.get(&var).unwrap(), want, 1e-4, 1e-3);
+        checked += 1;
+    }
+    let in_file = t.keys().filter(|k| k.starts_with("grad.")).count();
+    assert_eq!(checked, in_file, "every parameter's gradient is compared");
+    // The configuration's estimate counts what was built (no BatchNorm statistics here
+    // beyond the blocks', which the estimate includes).
+    assert!(model.config().param_estimate() >= model.n_params() as u64);
+    Ok(())
+}
+
 /// The training loss against `F.cross_entropy(weight=…, label_smoothing=ε)`
 /// (`fixtures/scripts/make_golden_loss.py`): value and gradient, with and without class
 /// weights, at ε 0, 0.1 and 0.35.

@@ -468,8 +468,36 @@ fn the_parameter_estimate_is_the_models_and_hostile_sizes_are_refused() {
             "{arch}: {real} vs {est}"
         );
     }
+    // The transformer encoder in place of the BLSTM: exact, so within the bound too.
+    let mut cfg = ModelConfig::research(Architecture::CnnBlstmAttn);
+    (cfg.input.n_mels, cfg.input.frames) = (64, 48);
+    cfg.transformer = Some(ser_models::TransformerConfig::new(2, 64));
+    let model = Model::new(cfg.clone(), 1, &Device::Cpu).unwrap();
+    let (real, est) = (model.n_params() as u64, cfg.param_estimate());
+    assert!(
+        est >= real && est <= real + real / 20,
+        "transformer: {real} vs {est}"
+    );
     let base = ModelConfig::research(Architecture::CnnBlstmAttn);
+    let with = |t: ser_models::TransformerConfig| ModelConfig {
+        transformer: Some(t),
+        ..base.clone()
+    };
     let hostile = [
+        with(ser_models::TransformerConfig::new(2, 10_000_000)),
+        with(ser_models::TransformerConfig::new(1_000, 64)),
+        with(ser_models::TransformerConfig {
+            heads: 3,
+            ..ser_models::TransformerConfig::new(2, 64)
+        }),
+        with(ser_models::TransformerConfig {
+            dropout: 1.0,
+            ..ser_models::TransformerConfig::new(2, 64)
+        }),
+        ModelConfig {
+            transformer: Some(ser_models::TransformerConfig::new(2, 64)),
+            ..ModelConfig::research(Architecture::CnnBlstm)
+        },
         ModelConfig {
             rnn_hidden: 10_000_000,
             ..base.clone()
