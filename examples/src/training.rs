@@ -121,6 +121,15 @@ pub enum Balance {
     Oversample,
 }
 
+/// `--pooling`: [`ser_models::SequencePooling`] on the command line.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum PoolingArg {
+    /// Additive attention over time.
+    Attention,
+    /// The mean and standard deviation over time, concatenated.
+    MeanStd,
+}
+
 /// How `train` normalises the log-mel input.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum InputNorm {
@@ -288,6 +297,10 @@ pub struct TrainArgs {
     /// With `--transformer-layers`: attention heads (dividing the width).
     #[arg(long, default_value_t = 4)]
     pub transformer_heads: usize,
+    /// CNN-BLSTM-attention: how the sequence is pooled, `attention` (additive, the
+    /// research's) or `mean-std` (the mean and standard deviation over time).
+    #[arg(long, value_enum, default_value_t = PoolingArg::Attention)]
+    pub pooling: PoolingArg,
     /// Append the log-mel channel's delta (1) or delta and delta-delta (2) as input
     /// channels (librosa's `feature.delta`, width 9, after the normalisation).
     #[arg(long, default_value_t = 0, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=2))]
@@ -963,6 +976,10 @@ fn train_one(args: &TrainArgs, ui: &Ui) -> Result<()> {
     if let Some(h) = args.rnn_hidden {
         model_cfg.rnn_hidden = h;
     }
+    model_cfg.pooling = match args.pooling {
+        PoolingArg::Attention => ser_models::SequencePooling::Attention,
+        PoolingArg::MeanStd => ser_models::SequencePooling::MeanStd,
+    };
     if args.transformer_layers > 0 {
         model_cfg.transformer = Some(ser_models::TransformerConfig {
             heads: args.transformer_heads,

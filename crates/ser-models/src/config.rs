@@ -285,6 +285,30 @@ pub struct ModelConfig {
     /// (`rnn_hidden` and `rnn_layers` are then unused). `None`: the BLSTM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transformer: Option<TransformerConfig>,
+    /// CNN-BLSTM-attention only: how the sequence becomes one vector (default: additive
+    /// attention).
+    #[serde(default, skip_serializing_if = "SequencePooling::is_attention")]
+    pub pooling: SequencePooling,
+}
+
+/// How the CNN-BLSTM-attention pools its sequence `[B, T, D]` into the vector its head
+/// reads ([`ModelConfig::pooling`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SequencePooling {
+    /// Additive attention, `Σₜ αₜ hₜ` (`attn`; the research's): `[B, D]`.
+    #[default]
+    Attention,
+    /// Statistics pooling: the mean and the standard deviation over time, concatenated
+    /// (`√(var + 1e-5)`, the biased variance): `[B, 2·D]`, no parameters.
+    MeanStd,
+}
+
+impl SequencePooling {
+    /// Whether this is the default, additive attention.
+    pub fn is_attention(&self) -> bool {
+        *self == Self::Attention
+    }
 }
 
 /// A transformer encoder in place of the CNN-BLSTM-attention's BLSTM
@@ -371,6 +395,7 @@ impl ModelConfig {
             frozen_features: 24,
             band_prior: None,
             transformer: None,
+            pooling: SequencePooling::Attention,
         };
         match architecture {
             Architecture::Lstm => Self {
@@ -455,19 +480,22 @@ impl ModelConfig {
                 if let Some(t) = self.transformer.as_ref() {
                     n = n.saturating_add(t.param_estimate(d, u(self.conv_output().1)));
                     d = u(t.dim);
-                    let a = u(self.attention_dim);
-                    n = n.saturating_add(mul(d.saturating_add(2), a));
-                    return n.saturating_add(dense(d));
-                }
-                let h = u(self.rnn_hidden);
-                for _ in 0..self.rnn_layers {
-                    let gates = mul(mul(4, h), d.saturating_add(h).saturating_add(2));
-                    n = n.saturating_add(mul(dirs, gates));
-                    d = mul(dirs, h);
+                } else {
+                    let h = u(self.rnn_hidden);
+                    for _ in 0..self.rnn_layers {
+                        let gates = mul(mul(4, h), d.saturating_add(h).saturating_add(2));
+                        n = n.saturating_add(mul(dirs, gates));
+                        d = mul(dirs, h);
+                    }
                 }
                 if self.architecture == Architecture::CnnBlstmAttn {
-                    let a = u(self.attention_dim);
-                    n = n.saturating_add(mul(d.saturating_add(2), a));
+                    match self.pooling {
+                        SequencePooling::Attention => {
+                            let a = u(self.attention_dim);
+                            n = n.saturating_add(mul(d.saturating_add(2), a));
+                        }
+                        SequencePooling::MeanStd => d = mul(2, d),
+                    }
                 }
                 n.saturating_add(dense(d))
             }
@@ -617,6 +645,13 @@ impl ModelConfig {
                     return Err(Error::config("attention_dim", 0, "must be >= 1"));
                 }
             }
+        }
+        if !self.pooling.is_attention() && self.architecture != Architecture::CnnBlstmAttn {
+            return Err(Error::config(
+                "pooling",
+                self.architecture,
+                "chooses the pooling of cnn-blstm-attn only",
+            ));
         }
         if let Some(t) = &self.transformer {
             if self.architecture != Architecture::CnnBlstmAttn {

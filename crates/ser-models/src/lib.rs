@@ -124,7 +124,9 @@ pub mod timeline;
 pub mod train;
 pub mod transformer;
 
-pub use config::{Architecture, BandPrior, InputMode, InputSpec, ModelConfig, TransformerConfig};
+pub use config::{
+    Architecture, BandPrior, InputMode, InputSpec, ModelConfig, SequencePooling, TransformerConfig,
+};
 pub use device::parse_device;
 pub use error::{Error, Result};
 pub use layers::Mode;

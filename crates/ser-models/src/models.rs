@@ -7,7 +7,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Module, ModuleT, Tensor, Var};
 use candle_nn::{BatchNorm, BatchNormConfig, Linear, VarBuilder};
 
-use crate::config::{Architecture, ModelConfig};
+use crate::config::{Architecture, ModelConfig, SequencePooling};
 use crate::error::{Error, Result};
 use crate::layers::{AttentionPool, Blstm, Conv2d, ConvBlock, Dropout, Lstm, Mode, linear};
 use crate::params::ParamStore;
@@ -83,6 +83,17 @@ fn run_blocks(blocks: &[ConvBlock], xs: &Tensor, mode: Mode) -> candle_core::Res
 pub fn to_sequence(x: &Tensor) -> candle_core::Result<Tensor> {
     let (b, c, f, t) = x.dims4()?;
     x.permute((0, 3, 1, 2))?.reshape((b, t, c * f))
+}
+
+/// Statistics pooling: `[B, T, D]` → `[B, 2·D]`, the mean over time and `√(var + 1e-5)`
+/// (the biased variance) side by side.
+///
+/// # Errors
+/// Shape and device errors.
+pub fn mean_std_pool(h: &Tensor) -> candle_core::Result<Tensor> {
+    let mean = h.mean_keepdim(1)?;
+    let var = h.broadcast_sub(&mean)?.sqr()?.mean(1)?;
+    Tensor::cat(&[mean.squeeze(1)?, (var + 1e-5)?.sqrt()?], 1)
 }
 
 /// Name of the `i`-th layer of a stack: `base`, `base1`, `base2`, ...
@@ -182,6 +193,8 @@ enum Pooling {
     Last { bidirectional: bool, hidden: usize },
     /// Additive attention over all steps.
     Attention(AttentionPool),
+    /// The mean and standard deviation over the steps.
+    MeanStd,
 }
 
 #[derive(Debug, Clone)]
@@ -254,7 +267,15 @@ impl Recurrent {
             }
         }
         let pooling = if cfg.architecture == Architecture::CnnBlstmAttn {
-            Pooling::Attention(AttentionPool::new(d, cfg.attention_dim, vb.pp("attn"))?)
+            match cfg.pooling {
+                SequencePooling::Attention => {
+                    Pooling::Attention(AttentionPool::new(d, cfg.attention_dim, vb.pp("attn"))?)
+                }
+                SequencePooling::MeanStd => {
+                    d *= 2;
+                    Pooling::MeanStd
+                }
+            }
         } else {
             Pooling::Last {
                 bidirectional,
@@ -291,6 +312,7 @@ impl Classifier for Recurrent {
         }
         let pooled = match &self.pooling {
             Pooling::Attention(a) => a.forward(&h)?.0,
+            Pooling::MeanStd => mean_std_pool(&h)?,
             Pooling::Last {
                 bidirectional,
                 hidden,

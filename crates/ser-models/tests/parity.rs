@@ -97,6 +97,28 @@ fn attention_matches_pytorch() {
     assert_close("alpha", &alpha, &t["alpha"], 1e-4, 0.0);
 }
 
+/// Statistics pooling (`--pooling mean-std`): the output and the input's gradient.
+#[test]
+fn statistics_pooling_matches_pytorch() {
+    let (_, t) = fixture("stats_pool.safetensors", &Device::Cpu);
+    let x = Var::from_tensor(&t["input"]).unwrap();
+    let y = ser_models::models::mean_std_pool(&x).unwrap();
+    assert_close("output", &y, &t["output"], 1e-5, 0.0);
+    let grads = (&y * &t["grad_output"])
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    assert_close(
+        "grad_input",
+        grads.get(&x).unwrap(),
+        &t["grad_input"],
+        1e-5,
+        1e-4,
+    );
+}
+
 /// The whole small CNN-BLSTM-attention: logits, loss and every gradient, and the
 /// three-channel model's logits (the case `tests/device.rs` also runs on GPUs).
 #[test]

@@ -468,16 +468,32 @@ fn the_parameter_estimate_is_the_models_and_hostile_sizes_are_refused() {
             "{arch}: {real} vs {est}"
         );
     }
-    // The transformer encoder in place of the BLSTM: exact, so within the bound too.
-    let mut cfg = ModelConfig::research(Architecture::CnnBlstmAttn);
-    (cfg.input.n_mels, cfg.input.frames) = (64, 48);
-    cfg.transformer = Some(ser_models::TransformerConfig::new(2, 64));
-    let model = Model::new(cfg.clone(), 1, &Device::Cpu).unwrap();
-    let (real, est) = (model.n_params() as u64, cfg.param_estimate());
-    assert!(
-        est >= real && est <= real + real / 20,
-        "transformer: {real} vs {est}"
-    );
+    // The transformer encoder in place of the BLSTM, and statistics pooling, alone and
+    // together: within the bound too.
+    for (transformer, pooling) in [
+        (true, ser_models::SequencePooling::Attention),
+        (false, ser_models::SequencePooling::MeanStd),
+        (true, ser_models::SequencePooling::MeanStd),
+    ] {
+        let mut cfg = ModelConfig::research(Architecture::CnnBlstmAttn);
+        (cfg.input.n_mels, cfg.input.frames) = (64, 48);
+        cfg.transformer = transformer.then(|| ser_models::TransformerConfig::new(2, 64));
+        cfg.pooling = pooling;
+        let model = Model::new(cfg.clone(), 1, &Device::Cpu).unwrap();
+        let (real, est) = (model.n_params() as u64, cfg.param_estimate());
+        assert!(
+            est >= real && est <= real + real / 20,
+            "{transformer} {pooling:?}: {real} vs {est}"
+        );
+        let x = ser_models::candle_core::Tensor::zeros(
+            (2, 1, 64, 48),
+            ser_models::candle_core::DType::F32,
+            &Device::Cpu,
+        )
+        .unwrap();
+        let logits = model.forward_t(&x, ser_models::Mode::Eval).unwrap();
+        assert_eq!(logits.dims(), [2, 7]);
+    }
     let base = ModelConfig::research(Architecture::CnnBlstmAttn);
     let with = |t: ser_models::TransformerConfig| ModelConfig {
         transformer: Some(t),
@@ -497,6 +513,10 @@ fn the_parameter_estimate_is_the_models_and_hostile_sizes_are_refused() {
         ModelConfig {
             transformer: Some(ser_models::TransformerConfig::new(2, 64)),
             ..ModelConfig::research(Architecture::CnnBlstm)
+        },
+        ModelConfig {
+            pooling: ser_models::SequencePooling::MeanStd,
+            ..ModelConfig::research(Architecture::Lstm)
         },
         ModelConfig {
             rnn_hidden: 10_000_000,
