@@ -68,7 +68,10 @@
 //!   accuracy on actors it never heard and its limits: `docs/model-card.md`.
 //! * [`Classifier`] is the one trait every network implements (`[B, C, n_mels, frames]` →
 //!   logits `[B, classes]`, in [`Mode::Train`] or [`Mode::Eval`]); [`Model`] holds a
-//!   network with its [`ModelConfig`], its seeded [`ParamStore`] and its device.
+//!   network with its [`ModelConfig`], its seeded [`ParamStore`] and its device. The
+//!   CNN-BLSTM-attention can take a transformer encoder in place of its BLSTM
+//!   ([`TransformerConfig`], [`transformer`]) and statistics pooling in place of its
+//!   attention ([`SequencePooling`]), each checked against PyTorch like the rest.
 //! * [`train`] runs Adam ([`optim`]) with the L2 penalty, early stopping, schedules, class
 //!   weights, label smoothing, spectrogram augmentation, a moving average of the weights
 //!   ([`ema`]) and speaker-adversarial training ([`adversary`]) over
