@@ -998,39 +998,52 @@ mod tests {
         }
     }
 
+    /// A quick cross-validation of the eight-actor corpus `data` into `out`: 2 folds side
+    /// by side, each an ensemble of 2 one-epoch LSTMs (hop 2048), plus `extra` flags.
+    fn tiny_args(data: &Path, out: &Path, extra: &[&str]) -> Args {
+        let mut v = vec![
+            "crossval".to_string(),
+            "--data".into(),
+            data.display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+            "--folds".into(),
+            "2".into(),
+            "--jobs".into(),
+            "2".into(),
+            "--model".into(),
+            "lstm".into(),
+            "--epochs".into(),
+            "1".into(),
+            "--hop-length".into(),
+            "2048".into(),
+            "--members".into(),
+            "2".into(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        Args::try_parse_from(v).unwrap()
+    }
+
     /// Members fitted on over-sampled data with the global mean and standard deviation:
     /// they share their augmented copies (the first's seed), hence their statistics, so
     /// that they make one ensemble.
     #[test]
     fn an_ensemble_over_augmented_copies_shares_its_statistics() {
         let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("RAVDESS");
+        let (data, out) = (tmp.path().join("RAVDESS"), tmp.path().join("cv"));
         eight_actor_corpus(&data);
-        let out = tmp.path().join("cv");
-        let args = Args::try_parse_from([
-            "crossval",
-            "--data",
-            &data.display().to_string(),
-            "--out",
-            &out.display().to_string(),
-            "--folds",
-            "2",
-            "--model",
-            "lstm",
-            "--epochs",
-            "1",
-            "--hop-length",
-            "2048",
-            "--members",
-            "2",
-            "--balance",
-            "oversample",
-            "--oversample-to",
-            "5",
-            "--input-norm",
-            "global",
-        ])
-        .unwrap();
+        let args = tiny_args(
+            &data,
+            &out,
+            &[
+                "--balance",
+                "oversample",
+                "--oversample-to",
+                "5",
+                "--input-norm",
+                "global",
+            ],
+        );
         let multi = MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden());
         let (summary, trained) = crossval(&args, &multi).unwrap();
         assert_eq!(trained, 2);
@@ -1053,32 +1066,9 @@ mod tests {
     #[test]
     fn two_folds_end_to_end_then_resume_skips_them() {
         let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("RAVDESS");
+        let (data, out) = (tmp.path().join("RAVDESS"), tmp.path().join("cv"));
         eight_actor_corpus(&data);
-        let out = tmp.path().join("cv");
-        let argv = |extra: &[&str]| {
-            let mut v = vec![
-                "crossval".to_string(),
-                "--data".into(),
-                data.display().to_string(),
-                "--out".into(),
-                out.display().to_string(),
-                "--folds".into(),
-                "2".into(),
-                "--jobs".into(),
-                "2".into(),
-                "--model".into(),
-                "lstm".into(),
-                "--epochs".into(),
-                "1".into(),
-                "--hop-length".into(),
-                "2048".into(),
-                "--members".into(),
-                "2".into(),
-            ];
-            v.extend(extra.iter().map(|s| s.to_string()));
-            Args::try_parse_from(v).unwrap()
-        };
+        let argv = |extra: &[&str]| tiny_args(&data, &out, extra);
         let multi = MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden());
         let (summary, trained) = crossval(&argv(&[]), &multi).unwrap();
         assert_eq!(trained, 2);

@@ -567,6 +567,14 @@ fn dir_mode(args: &TrainArgs) -> Result<RunDirMode> {
     })
 }
 
+/// [`check_run_dir`] with what to do about a folder in the way.
+fn check_out(out: &Path, mode: RunDirMode) -> Result<()> {
+    check_run_dir(out, mode).context(
+        "pass --resume to continue a run or --overwrite to replace it; a folder of other \
+         files is never written into",
+    )
+}
+
 /// Trains a run as `train` does (see the `train` program's documentation): scan, split,
 /// featurize, balance, train, evaluate on the test split, and write the run directory
 /// `args.out`; with `--members N` > 1, N such runs from N seeds in `OUT/member-K` and
@@ -597,10 +605,7 @@ pub fn train(args: &TrainArgs, ui: &Ui) -> Result<()> {
 fn train_ensemble(args: &TrainArgs, ui: &Ui) -> Result<()> {
     let out = &args.out;
     let mode = dir_mode(args)?;
-    check_run_dir(out, mode).context(
-        "pass --resume to continue a run or --overwrite to replace it; a folder of other \
-         files is never written into",
-    )?;
+    check_out(out, mode)?;
     if mode == RunDirMode::Resume {
         if out.join(CONFIG_FILE).is_file() {
             bail!(
@@ -696,9 +701,13 @@ fn test_ensemble(args: &TrainArgs, ui: &Ui) -> Result<()> {
     let preds = predict_mean(&models, &data)?;
     let mut each = Vec::new();
     let mut minutes = 0.0;
+    let mut epochs_run = serde_json::Value::Null;
     for m in &members {
         let metrics: serde_json::Value = ser_models::io::load_json(&m.join("metrics.json"))?;
         minutes += metrics["train_minutes"].as_f64().unwrap_or(f64::NAN);
+        if epochs_run.is_null() {
+            epochs_run = metrics["epochs_run"].clone();
+        }
         let r = &metrics["report"];
         each.push(serde_json::json!({
             "run": m.file_name().map(|n| n.to_string_lossy().into_owned()),
@@ -708,11 +717,10 @@ fn test_ensemble(args: &TrainArgs, ui: &Ui) -> Result<()> {
             "macro_f1": r["macro_f1"],
         }));
     }
-    let first: serde_json::Value = ser_models::io::load_json(&members[0].join("metrics.json"))?;
     let fields = serde_json::json!({
         "members": each,
         "train_minutes": minutes,
-        "epochs_run": first["epochs_run"],
+        "epochs_run": epochs_run,
         "best_epoch": serde_json::Value::Null,
         "device": device_desc,
     });
@@ -776,10 +784,7 @@ fn train_one(args: &TrainArgs, ui: &Ui) -> Result<()> {
     let mode = dir_mode(args)?;
     // Checked now; an old run is cleared (--overwrite) only once there is something to
     // write.
-    check_run_dir(out, mode).context(
-        "pass --resume to continue a run or --overwrite to replace it; a folder of other \
-         files is never written into",
-    )?;
+    check_out(out, mode)?;
 
     // 1. Data.
     let (mut utterances, report) = labelled(&args.data)?;

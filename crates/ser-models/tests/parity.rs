@@ -5,10 +5,21 @@
 
 mod common;
 
-use candle_core::{DType, Device, Var};
+use candle_core::backprop::GradStore;
+use candle_core::{DType, Device, Tensor, Var};
 use common::{assert_close, fixture};
 use ser_models::ParamStore;
 use ser_models::layers::{AttentionPool, Blstm, ConvBlock, Mode};
+
+/// The gradients of `sum(y · grad_output)`: what PyTorch's `y.backward(grad_output)` gives.
+fn backward_through(y: &Tensor, grad_output: &Tensor) -> GradStore {
+    (y * grad_output)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap()
+}
 
 fn conv_block_case(file: &str, in_c: usize, out_c: usize) {
     let (path, t) = fixture(file, &Device::Cpu);
@@ -26,12 +37,7 @@ fn conv_block_case(file: &str, in_c: usize, out_c: usize) {
     let x = Var::from_tensor(&t["input"]).unwrap();
     let y = block.forward(&x, Mode::Eval).unwrap();
     assert_close("output", &y, &t["output"], 1e-4, 0.0);
-    let grads = (&y * &t["grad_output"])
-        .unwrap()
-        .sum_all()
-        .unwrap()
-        .backward()
-        .unwrap();
+    let grads = backward_through(&y, &t["grad_output"]);
     assert_close(
         "grad_input",
         grads.get(&x).unwrap(),
@@ -104,12 +110,7 @@ fn statistics_pooling_matches_pytorch() {
     let x = Var::from_tensor(&t["input"]).unwrap();
     let y = ser_models::models::mean_std_pool(&x).unwrap();
     assert_close("output", &y, &t["output"], 1e-5, 0.0);
-    let grads = (&y * &t["grad_output"])
-        .unwrap()
-        .sum_all()
-        .unwrap()
-        .backward()
-        .unwrap();
+    let grads = backward_through(&y, &t["grad_output"]);
     assert_close(
         "grad_input",
         grads.get(&x).unwrap(),
@@ -149,30 +150,7 @@ fn cnn_transformer_attention_matches_pytorch_logits_loss_and_gradients() -> comm
     });
     let model = ser_models::Model::new(config, 1, &Device::Cpu)?;
     model.store().load_from(&t, &path)?;
-    let x = Var::from_tensor(&t["input"])?;
-    let logits = model.forward_t(&x, Mode::Eval)?;
-    assert_close("logits", &logits, &t["logits"], 1e-4, 0.0);
-    let labels = t["labels"].to_dtype(DType::U32)?;
-    let loss = candle_nn::loss::cross_entropy(&logits, &labels)?;
-    assert_close("loss", &loss, &t["loss"], 1e-5, 0.0);
-    let grads = loss.backward()?;
-    assert_close(
-        "grad_input",
-        grads.get(&x).unwrap(),
-        &t["grad_input"],
-        1e-4,
-        1e-3,
-    );
-    let mut checked = 0;
-    for (name, var) in model.trainable_vars() {
-        let want = t
-            .get(&format!("grad.{name}"))
-            .unwrap_or_else(|| panic!("no grad.{name}"));
-        assert_close(&name, grads.get(&var).unwrap(), want, 1e-4, 1e-3);
-        checked += 1;
-    }
-    let in_file = t.keys().filter(|k| k.starts_with("grad.")).count();
-    assert_eq!(checked, in_file, "every parameter's gradient is compared");
+    common::logits_loss_and_gradients_match(&model, &t)?;
     // The configuration's estimate counts what was built (no BatchNorm statistics here
     // beyond the blocks', which the estimate includes).
     assert!(model.config().param_estimate() >= model.n_params() as u64);

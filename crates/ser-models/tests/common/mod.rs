@@ -96,24 +96,17 @@ pub(crate) fn small_config(mode: InputMode, frames: usize) -> ModelConfig {
     }
 }
 
-/// The golden PyTorch 2.11 case of the whole small CNN-BLSTM-attention on `dev`: logits
-/// to 1e-4 absolute, the loss to 1e-5, the input gradient and every parameter's gradient
-/// (all of the file's, none left out) to 1e-4 absolute plus 1e-3 relative; then the
-/// three-channel (magma) model's logits to 1e-4.
-pub(crate) fn cnn_blstm_attention_matches_pytorch(dev: &Device) -> Res {
-    let (path, t) = fixture("cnn_blstm_attn.safetensors", dev);
-    let config = small_config(
-        InputMode::LogMel {
-            mean: 0.0,
-            std: 1.0,
-        },
-        64,
-    );
-    let model = Model::new(config, 1, dev)?;
-    model.store().load_from(&t, &path)?;
+/// The checks of a whole-model golden file `t` whose weights `model` holds: logits to 1e-4
+/// absolute (computed on the input's device), the cross-entropy loss to 1e-5, the input
+/// gradient and every parameter's gradient (all of the file's, none left out) to 1e-4
+/// absolute plus 1e-3 relative.
+pub(crate) fn logits_loss_and_gradients_match(
+    model: &Model,
+    t: &BTreeMap<String, candle_core::Tensor>,
+) -> Res {
     let x = Var::from_tensor(&t["input"])?;
     let logits = model.forward_t(&x, Mode::Eval)?;
-    assert!(logits.device().same_device(dev));
+    assert!(logits.device().same_device(t["input"].device()));
     assert_close("logits", &logits, &t["logits"], 1e-4, 0.0);
     let labels = t["labels"].to_dtype(DType::U32)?;
     let loss = candle_nn::loss::cross_entropy(&logits, &labels)?;
@@ -136,6 +129,24 @@ pub(crate) fn cnn_blstm_attention_matches_pytorch(dev: &Device) -> Res {
     }
     let in_file = t.keys().filter(|k| k.starts_with("grad.")).count();
     assert_eq!(checked, in_file, "every parameter's gradient is compared");
+    Ok(())
+}
+
+/// The golden PyTorch 2.11 case of the whole small CNN-BLSTM-attention on `dev`
+/// ([`logits_loss_and_gradients_match`]); then the three-channel (magma) model's logits
+/// to 1e-4.
+pub(crate) fn cnn_blstm_attention_matches_pytorch(dev: &Device) -> Res {
+    let (path, t) = fixture("cnn_blstm_attn.safetensors", dev);
+    let config = small_config(
+        InputMode::LogMel {
+            mean: 0.0,
+            std: 1.0,
+        },
+        64,
+    );
+    let model = Model::new(config, 1, dev)?;
+    model.store().load_from(&t, &path)?;
+    logits_loss_and_gradients_match(&model, &t)?;
 
     let (path, t) = fixture("cnn_blstm_attn_rgb.safetensors", dev);
     let model = Model::new(
